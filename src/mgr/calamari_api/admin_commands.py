@@ -1,0 +1,123 @@
+"""``ceph calamari-api ...`` CLI commands (users, roles, TLS).  Registered with mgr_module's CLI decorators;
+each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the command line."""
+import errno
+import json
+import os
+import subprocess
+import tempfile
+from typing import Any, Optional
+
+from mgr_module import CLIReadCommand, CLIWriteCommand, HandleCommandResult
+
+from .auth import ROLES
+
+PREFIX = 'calamari-api'
+
+
+def _secret(inbuf: Optional[str], what: str) -> Optional[str]:
+    value = (inbuf or '').strip('\r\n')
+    return value or None
+
+
+def _err(message: str, code: int = -errno.EINVAL) -> HandleCommandResult:
+    return HandleCommandResult(code, '', message)
+
+
+@CLIWriteCommand(f'{PREFIX} user-create')
+def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = '',
+                inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Create an API user; the password is read from -i <file>"""
+    password = _secret(inbuf, 'password')
+    if not password:
+        return _err('Please specify the password with "-i <file>"')
+    try:
+        user = mgr.services.auth.create_user(username, password, email=email, role=role)
+    except KeyError:
+        return _err(f'User {username!r} already exists', -errno.EEXIST)
+    except ValueError as e:
+        return _err(str(e))
+    return HandleCommandResult(0, json.dumps(dict(user.to_api(), role=user.role)), '')
+
+
+@CLIReadCommand(f'{PREFIX} user-list')
+def user_list(mgr: Any) -> HandleCommandResult:
+    """List API users and their roles"""
+    users = [dict(u.to_api(), role=u.role) for u in mgr.services.auth.users()]
+    return HandleCommandResult(0, json.dumps(users), '')
+
+
+def _find(mgr: Any, username: str) -> Any:
+    return mgr.services.auth.user_by_name(username)
+
+
+@CLIWriteCommand(f'{PREFIX} user-delete')
+def user_delete(mgr: Any, username: str) -> HandleCommandResult:
+    """Delete an API user (and end their sessions)"""
+    user = _find(mgr, username)
+    if user is None:
+        return _err(f'User {username!r} does not exist', -errno.ENOENT)
+    mgr.services.auth.delete_user(user.id)
+    return HandleCommandResult(0, '', f'User {username!r} deleted')
+
+
+@CLIWriteCommand(f'{PREFIX} user-set-password')
+def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Set a user's password from -i <file> (ends their sessions)"""
+    password = _secret(inbuf, 'password')
+    if not password:
+        return _err('Please specify the password with "-i <file>"')
+    user = _find(mgr, username)
+    if user is None:
+        return _err(f'User {username!r} does not exist', -errno.ENOENT)
+    mgr.services.auth.update_user(user.id, password=password)
+    return HandleCommandResult(0, '', f'Password of {username!r} changed')
+
+
+@CLIWriteCommand(f'{PREFIX} user-set-role')
+def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
+    """Set a user's role: readonly, read/write or superuser"""
+    if role not in ROLES:
+        return _err(f'Role must be one of {", ".join(ROLES)}')
+    user = _find(mgr, username)
+    if user is None:
+        return _err(f'User {username!r} does not exist', -errno.ENOENT)
+    mgr.services.auth.update_user(user.id, role=role)
+    return HandleCommandResult(0, '', f'Role of {username!r} set to {role}')
+
+
+@CLIWriteCommand(f'{PREFIX} create-self-signed-cert')
+def create_self_signed_cert(mgr: Any) -> HandleCommandResult:
+    """Make a self-signed TLS certificate (with the openssl tool) and use it"""
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
+        proc = subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256',
+                               '-days', '3650', '-subj', '/O=IT/CN=calamari-api', '-keyout', key, '-out', cert],
+                              capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            return _err(f'openssl failed: {proc.stderr.strip()}', -errno.EIO)
+        with open(cert) as f:
+            mgr.set_store('crt', f.read())
+        with open(key) as f:
+            mgr.set_store('key', f.read())
+    mgr.restart_server()
+    return HandleCommandResult(0, '', 'Self-signed certificate created')
+
+
+@CLIWriteCommand(f'{PREFIX} set-ssl-certificate')
+def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Set the TLS certificate (PEM) from -i <file>"""
+    if not inbuf or 'BEGIN CERTIFICATE' not in inbuf:
+        return _err('Please specify a PEM certificate with "-i <file>"')
+    mgr.set_store('crt', inbuf)
+    mgr.restart_server()
+    return HandleCommandResult(0, '', 'SSL certificate updated')
+
+
+@CLIWriteCommand(f'{PREFIX} set-ssl-certificate-key')
+def set_ssl_certificate_key(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Set the TLS private key (PEM) from -i <file>"""
+    if not inbuf or 'PRIVATE KEY' not in inbuf:
+        return _err('Please specify a PEM private key with "-i <file>"')
+    mgr.set_store('key', inbuf)
+    mgr.restart_server()
+    return HandleCommandResult(0, '', 'SSL certificate key updated')

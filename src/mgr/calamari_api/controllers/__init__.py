@@ -1,0 +1,26 @@
+"""One module per Calamari resource; each defines ``CONTROLLER``, a BaseController subclass whose methods
+are the actions named in ``routes.py`` (signature: ``(self, request, **path_params)``)."""
+import importlib
+from typing import Any, Dict
+
+from .. import routes as route_table
+from ..http import ApiError
+
+
+class BaseController:
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    @property
+    def cluster(self) -> Any:
+        return self.services.cluster
+
+
+def pending(action: str) -> ApiError:
+    """For routes whose issue has not landed yet."""
+    return ApiError(501, {'detail': f'{action} is not implemented yet'})
+
+
+def load_controllers(services: Any) -> Dict[str, BaseController]:
+    names = sorted({route.controller for route in route_table.ROUTES})
+    return {name: importlib.import_module(f'.{name}', __name__).CONTROLLER(services) for name in names}

@@ -1,0 +1,38 @@
+"""Calamari resource: auth (login/logout, Django-session compatible)."""
+import secrets
+from typing import Any
+
+from . import BaseController
+from ..auth import CSRF_COOKIE, SESSION_COOKIE
+from ..http import ApiRequest, validation_error
+
+
+class AuthController(BaseController):
+    def login_form(self, request: ApiRequest) -> Any:
+        """GET login: hand out the XSRF-TOKEN cookie (and a session cookie, as Django's test cookie did)."""
+        token = self.services.auth.session_csrf(request)
+        if token is None:
+            token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+            session_id = request.cookies.get(SESSION_COOKIE) or secrets.token_urlsafe(32)
+            request.set_cookies.append((SESSION_COOKIE, session_id, {'httponly': True}))
+        request.set_cookies.append((CSRF_COOKIE, token, {}))
+        return {}
+
+    def login(self, request: ApiRequest) -> Any:
+        body = request.json_object()
+        username, password = body.get('username'), body.get('password')
+        errors = {field: 'This field is required' for field, value in (('username', username), ('password', password))
+                  if not isinstance(value, str) or not value}
+        if errors:
+            raise validation_error(errors)
+        session_id, csrf = self.services.auth.login(request, username, password)
+        self.services.auth.set_session_cookies(request, session_id, csrf)
+        return {}
+
+    def logout(self, request: ApiRequest) -> Any:
+        self.services.auth.logout(request.cookies.get(SESSION_COOKIE))
+        request.set_cookies.append((SESSION_COOKIE, '', {'httponly': True}))
+        return {'message': 'Logged out'}
+
+
+CONTROLLER = AuthController

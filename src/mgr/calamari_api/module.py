@@ -1,0 +1,148 @@
+"""ceph-mgr glue: options, lifecycle, notifications and CLI registration.  The work is done elsewhere:
+``webapp`` (HTTP), ``services`` (state), ``admin_commands`` (CLI)."""
+import json
+import logging
+import threading
+from typing import Any, Optional, Tuple
+
+from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
+
+from . import admin_commands  # noqa: F401  (registers the CLI commands)
+from .server import HttpServer, ServerConfigError, public_uri
+
+log = logging.getLogger(__name__)
+
+OPTIONS = [
+    Option(name='server_addr', type='str', default='::', desc='address to listen on'),
+    Option(name='server_port', type='int', default=8002, desc='port to listen on'),
+    Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
+    Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
+    Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
+    Option(name='event_history', type='int', default=5000, min=10, desc='events kept'),
+    Option(name='auto_accept_keys', type='bool', default=True, desc='new hosts start accepted, not "pre"'),
+    Option(name='bench_fixed_body', type='bool', default=False,
+           desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
+]
+
+
+def _listen_options(mgr: Any) -> Tuple[str, int, bool]:
+    addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
+    port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
+    return str(addr), int(port), bool(mgr.get_module_option('ssl'))
+
+
+class Module(MgrModule):
+    MODULE_OPTIONS = OPTIONS
+    NOTIFY_TYPES = [NotifyType.command, NotifyType.osd_map, NotifyType.mon_map, NotifyType.health,
+                    NotifyType.pg_summary, NotifyType.fs_map, NotifyType.clog]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop = threading.Event()
+        self._restart = threading.Event()
+        self._services: Optional[Any] = None
+        self._ready = threading.Event()
+
+    @staticmethod
+    def can_run() -> Tuple[bool, str]:
+        try:
+            import cherrypy  # noqa: F401
+            import cheroot  # noqa: F401
+        except ImportError as e:
+            return False, f'Missing dependency: CherryPy ({e}); install python3-cherrypy3'
+        try:
+            import routes  # noqa: F401
+        except ImportError as e:
+            return False, f'Missing dependency: Routes ({e}); install python3-routes'
+        return True, ''
+
+    @property
+    def services(self) -> Any:
+        if self._services is None:
+            from .services import Services
+            self._services = Services(self, self.get_module_option)
+        return self._services
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def serve(self) -> None:
+        from .webapp import CalamariApp
+        app = CalamariApp(self.services)
+        self.services.start()
+        self._ready.set()
+        while not self._stop.is_set():
+            server = self._start_server(app.wsgi)
+            self._restart.wait()
+            self._restart.clear()
+            if server:
+                server.stop()
+        self.services.stop()
+
+    def _start_server(self, wsgi_app: Any) -> Optional[HttpServer]:
+        addr, port, ssl = _listen_options(self)
+        pem = None
+        if ssl:
+            cert, key = self.get_store('crt'), self.get_store('key')
+            if not cert or not key:
+                log.warning('ssl is on but no certificate is configured: run '
+                            '"ceph calamari-api create-self-signed-cert" or set ssl to false')
+                self.set_uri('')
+                return None
+            pem = (cert, key)
+        try:
+            server = HttpServer(wsgi_app, addr, port, ssl_pem=pem)
+            server.start()
+        except ServerConfigError as e:
+            log.error('not serving: %s', e)
+            return None
+        uri = public_uri(server.scheme, addr, port, self.get_mgr_ip())
+        self.set_uri(uri)
+        log.info('serving the Calamari API at %sapi/v2/', uri)
+        return server
+
+    def restart_server(self) -> None:
+        self._restart.set()
+
+    def config_notify(self) -> None:
+        self._restart.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._restart.set()
+        super().shutdown()
+
+    def notify(self, notify_type: str, notify_id: Any) -> None:
+        if self._ready.is_set():
+            self.services.notify(str(notify_type), notify_id)
+
+
+class StandbyModule(MgrStandbyModule):
+    """On a standby mgr: answer every API call with a 503 that points at the active mgr."""
+    MODULE_OPTIONS = OPTIONS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop = threading.Event()
+
+    def _app(self, environ: Any, start_response: Any) -> Any:
+        active = self.get_active_uri()
+        message = ('This ceph-mgr is a standby; the Calamari API is served by the active mgr'
+                   + (f' at {active}' if active else ' (none is active right now)'))
+        body = json.dumps({'detail': message}).encode()
+        headers = [('Content-Type', 'application/json'), ('Content-Length', str(len(body))), ('Retry-After', '5')]
+        start_response('503 Service Unavailable', headers)
+        return [body]
+
+    def serve(self) -> None:
+        addr, port, _ = _listen_options(self)
+        try:
+            server = HttpServer(self._app, addr, port, threads=4)
+            server.start()
+        except ServerConfigError as e:
+            log.warning('standby not serving: %s', e)
+            server = None
+        self._stop.wait()
+        if server:
+            server.stop()
+
+    def shutdown(self) -> None:
+        self._stop.set()

@@ -1,0 +1,80 @@
+"""The HTTP(S) server: cheroot (CherryPy's WSGI server) serving the CalamariApp, TLS with stdlib ssl."""
+import logging
+import os
+import socket
+import tempfile
+import threading
+from typing import Any, Optional
+
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from .webapp import MAX_BODY_BYTES
+
+log = logging.getLogger(__name__)
+
+
+class ServerConfigError(Exception):
+    pass
+
+
+class HttpServer:
+    """One listening server; ``start`` binds and serves in a thread, ``stop`` closes it."""
+
+    def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
+                 threads: int = 16, socket_timeout: float = 10.0) -> None:
+        self.addr = addr
+        self.port = port
+        self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
+        self.server = wsgi.Server((addr, port), app, numthreads=threads, server_name='calamari_api',
+                                  timeout=int(socket_timeout), max=-1, request_queue_size=64)
+        self.server.max_request_body_size = MAX_BODY_BYTES
+        if ssl_pem:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix='calamari-api-')
+            cert_path = os.path.join(self._tmpdir.name, 'cert.pem')
+            key_path = os.path.join(self._tmpdir.name, 'key.pem')
+            for path, content in ((cert_path, ssl_pem[0]), (key_path, ssl_pem[1])):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+                with os.fdopen(fd, 'w') as f:
+                    f.write(content)
+            try:
+                self.server.ssl_adapter = BuiltinSSLAdapter(cert_path, key_path)
+            except Exception as e:
+                raise ServerConfigError(f'invalid TLS certificate or key: {e}')
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def scheme(self) -> str:
+        return 'https' if self.server.ssl_adapter else 'http'
+
+    def start(self) -> None:
+        try:
+            self.server.prepare()
+        except OSError as e:
+            raise ServerConfigError(f'cannot listen on {self.addr}:{self.port}: {e}')
+        self._thread = threading.Thread(target=self._serve, name='calamari_api-http', daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self.server.serve()
+        except Exception:
+            log.exception('HTTP server stopped with an error')
+
+    def stop(self) -> None:
+        try:
+            self.server.stop()
+        finally:
+            if self._thread:
+                self._thread.join(timeout=10)
+            if self._tmpdir:
+                self._tmpdir.cleanup()
+
+
+def public_uri(scheme: str, addr: str, port: int, fallback_host: str) -> str:
+    host = addr
+    if addr in ('::', '0.0.0.0', ''):
+        host = fallback_host or socket.getfqdn()
+    if ':' in host and not host.startswith('['):
+        host = f'[{host}]'
+    return f'{scheme}://{host}:{port}/'

@@ -1,0 +1,190 @@
+"""The WSGI application: a CherryPy RoutesDispatcher built from ``routes.ROUTES``, and one place that turns
+every request into (authentication, CSRF, role, method) checks + a controller call + a JSON response."""
+import json
+import logging
+import traceback
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import parse_qs
+
+import cherrypy
+
+from . import routes as route_table
+from .controllers import load_controllers
+from .http import ApiError, ApiRequest, Response, detail, not_found_object, render_json
+
+log = logging.getLogger(__name__)
+
+METHOD_ORDER = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS')
+SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
+READONLY_ALLOW = 'GET, HEAD, OPTIONS'
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def to_routes_path(version: str, pattern: str) -> str:
+    """'cluster/{fsid}/osd' -> '/api/v2/cluster/{fsid:[a-zA-Z0-9-]+}/osd'; a trailing '*' matches any suffix."""
+    unanchored = pattern.endswith('*')
+    pattern = pattern.rstrip('*')
+    for name, regex in route_table.PARAMS.items():
+        pattern = pattern.replace('{%s}' % name, '{%s:%s}' % (name, regex))
+    path = f'/api/{version}/{pattern}'
+    if unanchored:
+        path += '{_suffix:.*}'
+    return path
+
+
+class Endpoint:
+    """Every method bound to one URL pattern.  CherryPy calls ``handle`` for any method."""
+
+    def __init__(self, app: 'CalamariApp', pattern: str, version: str) -> None:
+        self.app = app
+        self.pattern = pattern
+        self.version = version
+        self.actions: Dict[str, Tuple[route_table.Route, Any]] = {}
+
+    def bind(self, route: route_table.Route, handler: Any) -> None:
+        self.actions[route.method] = (route, handler)
+
+    @property
+    def public(self) -> bool:
+        return all(route.public for route, _ in self.actions.values())
+
+    def allow(self, user: Any) -> str:
+        if user is not None and getattr(user, 'readonly', False):
+            return READONLY_ALLOW
+        methods = set(self.actions) | {'OPTIONS'}
+        if 'GET' in methods:
+            methods.add('HEAD')
+        return ', '.join(m for m in METHOD_ORDER if m in methods)
+
+    @cherrypy.expose
+    def handle(self, **_params: Any) -> bytes:
+        return self.app.respond(self)
+
+
+class CalamariApp:
+    """Builds the dispatcher and runs requests against the controllers with the shared services."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.controllers = load_controllers(services)
+        self.endpoints: List[Endpoint] = []
+        self.dispatcher = cherrypy.dispatch.RoutesDispatcher()
+        self._build()
+        self.wsgi = cherrypy.Application(None, '', config=self._config())
+
+    def _build(self) -> None:
+        by_path: Dict[Tuple[str, str], Endpoint] = {}
+        for route in route_table.ROUTES:
+            controller = self.controllers[route.controller]
+            handler = getattr(controller, route.method_name)
+            for version in route.versions:
+                endpoint = by_path.get((version, route.pattern))
+                if endpoint is None:
+                    endpoint = by_path[(version, route.pattern)] = Endpoint(self, route.pattern, version)
+                    self.endpoints.append(endpoint)
+                endpoint.bind(route, handler)
+        for i, endpoint in enumerate(self.endpoints):
+            self.dispatcher.connect(f'r{i}', to_routes_path(endpoint.version, endpoint.pattern),
+                                    controller=endpoint, action='handle')
+        # Anything else is a JSON 404 (CherryPy's own error page would be padded HTML-ish text).
+        self.dispatcher.connect('unknown', '/{_any:.*}', controller=self, action='unknown_url')
+
+    @cherrypy.expose
+    def unknown_url(self, **_params: Any) -> bytes:
+        cherrypy.response.status = 404
+        cherrypy.response.headers['Content-Type'] = 'application/json'
+        return render_json({'detail': 'Not found'})
+
+    def _config(self) -> Dict[str, Any]:
+        return {'/': {
+            'request.dispatch': self.dispatcher,
+            'error_page.default': self._error_page,
+            'request.show_tracebacks': False,
+            'request.show_mismatched_params': False,
+            'tools.encode.on': False,
+            'log.screen': False,
+            'log.access_file': '',
+            'log.error_file': '',
+        }}
+
+    @staticmethod
+    def _error_page(status: str, message: str, traceback: str, version: str) -> str:
+        """CherryPy-level errors (no route, body too large, ...) in Calamari's JSON shape."""
+        cherrypy.response.headers['Content-Type'] = 'application/json'
+        code = int(str(status).split()[0])
+        text = 'Not found' if code == 404 else message
+        return json.dumps({'detail': text})
+
+    # -- request handling -----------------------------------------------------------------------
+    def build_request(self) -> ApiRequest:
+        req = cherrypy.request
+        query = parse_qs(req.query_string or '', keep_blank_values=True)
+        body = b''
+        if req.body is not None and req.process_request_body:
+            body = req.body.fp.read() if hasattr(req.body, 'fp') and req.body.fp is not None else b''
+        host = req.headers.get('Host') or f'{req.local.name or req.local.ip}:{req.local.port}'
+        scheme = req.scheme
+        api_request = ApiRequest(method=req.method, path=req.path_info, query=query,
+                                 headers=dict(req.headers), body=body,
+                                 base_url=f'{scheme}://{host}', scheme=scheme,
+                                 remote_addr=req.remote.ip or '')
+        api_request.cookies = {k: m.value for k, m in req.cookie.items()}
+        return api_request
+
+    def respond(self, endpoint: Endpoint) -> bytes:
+        response = cherrypy.response
+        request: Optional[ApiRequest] = None
+        try:
+            request = self.build_request()
+            result = self.run(endpoint, request)
+        except ApiError as e:
+            result = Response(e.status, e.body, headers=e.headers, empty=e.body is None)
+        except Exception:
+            log.error('unhandled error on %s %s:\n%s', cherrypy.request.method, cherrypy.request.path_info,
+                      traceback.format_exc())
+            result = Response(500, {'detail': 'Internal server error (the mgr log has the details)'})
+        if not isinstance(result, Response):
+            result = Response(200, result)
+        if request is not None:
+            self.services.auth.finish_response(request, response, endpoint)
+        response.status = result.status
+        for name, value in result.headers.items():
+            response.headers[name] = value
+        if result.empty:
+            response.headers.pop('Content-Type', None)
+            return b''
+        response.headers['Content-Type'] = 'application/json'
+        return render_json(result.body)
+
+    def run(self, endpoint: Endpoint, request: ApiRequest) -> Any:
+        method = request.method
+        auth = self.services.auth
+        public = endpoint.public or (method in endpoint.actions and endpoint.actions[method][0].public)
+        if not public:
+            request.user = auth.authenticate(request)      # raises 403 when anonymous
+            if method not in SAFE_METHODS:
+                auth.check_csrf(request)
+            auth.check_role(request)
+        elif method not in SAFE_METHODS:
+            auth.check_csrf_if_logged_in(request)
+        if request.user is not None or public:
+            cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
+        lookup = 'GET' if method == 'HEAD' else method
+        if method == 'OPTIONS':
+            return {'name': endpoint.pattern, 'description': '',
+                    'renders': ['application/json'], 'parses': ['application/json']}
+        if lookup not in endpoint.actions:
+            raise detail(405, f"Method '{method}' not allowed.")
+        route, handler = endpoint.actions[lookup]
+        params = {name: cherrypy.request.params[name] for name in route.param_names}
+        if 'fsid' in params:
+            self.check_fsid(params['fsid'], route)
+        return handler(request, **params)
+
+    def check_fsid(self, fsid: str, route: route_table.Route) -> None:
+        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for ``cluster/<fsid>`` itself)."""
+        if fsid == self.services.cluster.fsid:
+            return
+        if route.pattern == 'cluster/{fsid}':
+            raise ApiError(404, None)
+        raise not_found_object('cluster', fsid)
