@@ -121,3 +121,19 @@ def set_ssl_certificate_key(mgr: Any, inbuf: Optional[str] = None) -> HandleComm
     mgr.set_store('key', inbuf)
     mgr.restart_server()
     return HandleCommandResult(0, '', 'SSL certificate key updated')
+
+
+@CLIReadCommand(f'{PREFIX} dump-maps')
+def dump_maps(mgr: Any) -> HandleCommandResult:
+    """Dump the raw mgr data the API is built from (for support and for refreshing test fixtures)"""
+    from .cluster import SOURCES
+    maps = {name: mgr.get(name) for name in SOURCES if name not in ('mon_metadata', 'mds_metadata')}
+    maps['mds_metadata'] = mgr.get('mds_metadata')
+    maps['mon_metadata'] = {m['name']: mgr.get_metadata('mon', m['name'])
+                            for m in (maps.get('mon_map') or {}).get('mons', [])}
+    maps['mgr_metadata'] = {mgr.get_mgr_id(): mgr.get_metadata('mgr', mgr.get_mgr_id())}
+    maps['servers'] = mgr.list_servers()
+    maps['mgr_ips'] = mgr.get('mgr_ips')
+    maps['df'] = mgr.get('df')
+    maps['pg_status'] = mgr.get('pg_status')
+    return HandleCommandResult(0, json.dumps(maps, indent=1, sort_keys=True), '')

@@ -1,0 +1,164 @@
+"""A fake ``ceph_module`` so the real /usr/share/ceph/mgr/mgr_module.py can be imported outside ceph-mgr,
+fed with data captured from a real cluster (tests/fixtures/cluster.json, made by tools/capture-fixtures)."""
+import copy
+import json
+import os
+import sys
+import types
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+MGR_PATH = os.environ.get('CEPH_MGR_PATH', '/usr/share/ceph/mgr')
+FIXTURE = os.path.join(HERE, 'fixtures', 'cluster.json')
+
+
+def load_fixture(path: str = FIXTURE) -> Dict[str, Any]:
+    with open(path) as f:
+        return json.load(f)
+
+
+class FakeBaseMgrModule:
+    """Stands in for ceph_module.BaseMgrModule: cluster data from a dict, store and options in dicts,
+    commands answered by a pluggable ``command_handler`` and completed synchronously (or held)."""
+
+    def __init__(self, py_modules_ptr: Any = None, this_ptr: Any = None) -> None:
+        self.maps: Dict[str, Any] = copy.deepcopy(load_fixture())
+        self.store: Dict[str, str] = {}
+        self.options: Dict[str, Any] = {}
+        self.sent_commands: List[Tuple[str, str, Dict[str, Any], str]] = []
+        self.command_handler: Optional[Callable[[Dict[str, Any]], Tuple[int, str, str]]] = None
+        self.hold_commands = False
+        self.held: List[Tuple[Any, str]] = []
+        self.uri = ''
+        self.health_checks: Dict[str, Any] = {}
+        self.cluster_logs: List[Tuple[str, int, str]] = []
+
+    # -- data ----------------------------------------------------------------------------------
+    def _ceph_get(self, name: str) -> Any:
+        if name in ('mon_status', 'health'):
+            value = self.maps.get(name)
+            return copy.deepcopy(value) if value is not None else None
+        return copy.deepcopy(self.maps.get(name))
+
+    def _ceph_get_metadata(self, svc_type: str, svc_id: str) -> Optional[Dict[str, str]]:
+        source = {'osd': self.maps.get('osd_metadata', {}), 'mon': self.maps.get('mon_metadata', {}),
+                  'mds': self.maps.get('mds_metadata', {}), 'mgr': self.maps.get('mgr_metadata', {})}
+        return copy.deepcopy((source.get(svc_type) or {}).get(svc_id))
+
+    def _ceph_get_server(self, hostname: Optional[str]) -> Any:
+        servers = copy.deepcopy(self.maps.get('servers', []))
+        if hostname is None:
+            return servers
+        for server in servers:
+            if server['hostname'] == hostname:
+                return server
+        return {'hostname': hostname, 'ceph_version': '', 'services': []}
+
+    def _ceph_get_daemon_status(self, svc_type: str, svc_id: str) -> Dict[str, str]:
+        return {}
+
+    def _ceph_get_osdmap(self) -> Any:
+        raise NotImplementedError('the API does not use the C++ OSDMap object')
+
+    # -- options, store ------------------------------------------------------------------------
+    def _ceph_get_option(self, key: str) -> Any:
+        return {'debug_mgr': '1/5', 'fsid': self.maps['mon_map']['fsid']}.get(key, self.maps['config'].get(key))
+
+    def _ceph_get_foreign_option(self, entity: str, key: str) -> Any:
+        return self.maps['config'].get(key)
+
+    def _ceph_get_module_option(self, module: str, key: str, localized_prefix: str = '') -> Any:
+        return self.options.get(key)
+
+    def _ceph_set_module_option(self, module: str, key: str, val: Any) -> None:
+        self.options[key] = val
+
+    def _ceph_get_store(self, key: str) -> Optional[str]:
+        return self.store.get(key)
+
+    def _ceph_set_store(self, key: str, val: Optional[str]) -> None:
+        if val is None:
+            self.store.pop(key, None)
+        else:
+            self.store[key] = val
+
+    def _ceph_get_store_prefix(self, prefix: str) -> Dict[str, str]:
+        return {k: v for k, v in self.store.items() if k.startswith(prefix)}
+
+    # -- commands ------------------------------------------------------------------------------
+    def _ceph_send_command(self, result: Any, svc_type: str, svc_id: str, command: str, tag: str,
+                           inbuf: Optional[str] = None) -> None:
+        cmd = json.loads(command)
+        self.sent_commands.append((svc_type, svc_id, cmd, tag))
+        if self.hold_commands:
+            self.held.append((result, tag, cmd))
+            return
+        self.complete(result, tag, cmd)
+
+    def complete(self, result: Any, tag: str, cmd: Dict[str, Any]) -> None:
+        r, outb, outs = self.command_handler(cmd) if self.command_handler else (0, '', '')
+        result.complete(r, outb, outs)
+        if tag and hasattr(self, 'notify'):
+            self.notify('command', tag)
+
+    def release_held(self) -> None:
+        held, self.held = self.held, []
+        for result, tag, cmd in held:
+            self.complete(result, tag, cmd)
+
+    # -- misc ----------------------------------------------------------------------------------
+    def _ceph_get_mgr_id(self) -> str:
+        return 'x'
+
+    def _ceph_get_version(self) -> str:
+        return 'ceph version 16.2.15 (618f440892089921c3e944a991122ddc44e60516) pacific (stable)'
+
+    def _ceph_get_release_name(self) -> str:
+        return 'pacific'
+
+    def _ceph_get_context(self) -> Any:
+        return None
+
+    def _ceph_get_ceph_conf_path(self) -> str:
+        return '/dev/null'
+
+    def _ceph_set_uri(self, uri: str) -> None:
+        self.uri = uri
+
+    def _ceph_set_health_checks(self, checks: Any) -> None:
+        self.health_checks = checks
+
+    def _ceph_cluster_log(self, channel: str, priority: int, message: str) -> None:
+        self.cluster_logs.append((channel, priority, message))
+
+    def _ceph_log(self, *args: Any) -> None:
+        pass
+
+    def _ceph_have_mon_connection(self) -> bool:
+        return True
+
+    def _ceph_get_active_uri(self) -> str:
+        return ''
+
+    def _ceph_is_authorized(self, arguments: Any) -> bool:
+        return True
+
+    def _ceph_dispatch_remote(self, *args: Any) -> Any:
+        raise ImportError('no remote modules in unit tests')
+
+
+def install() -> None:
+    """Make ``import mgr_module`` work: fake ceph_module, real mgr_module.py, our module on the path."""
+    if 'ceph_module' in sys.modules:
+        return
+    fake = types.ModuleType('ceph_module')
+    fake.BaseMgrModule = FakeBaseMgrModule
+    fake.BaseMgrStandbyModule = FakeBaseMgrModule
+    fake.BasePyOSDMap = object
+    fake.BasePyOSDMapIncremental = object
+    fake.BasePyCRUSH = object
+    sys.modules['ceph_module'] = fake
+    for path in (os.path.join(REPO, 'src', 'mgr'), MGR_PATH):
+        if path not in sys.path:
+            sys.path.insert(0, path)

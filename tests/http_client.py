@@ -1,0 +1,74 @@
+"""An HTTP client for the integration tier: real sockets, a cookie jar, Calamari's XSRF header."""
+import http.client
+import json
+import ssl
+from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
+
+from tests.wsgi_client import WsgiResponse
+
+
+class HttpClient:
+    def __init__(self, base: str, verify: bool = False, timeout: float = 60) -> None:
+        parts = urlsplit(base)
+        self.scheme, self.netloc = parts.scheme, parts.netloc
+        self.base = base.rstrip('/')
+        self.timeout = timeout
+        self.context = None if verify or self.scheme == 'http' else ssl._create_unverified_context()
+        self.cookies: Dict[str, str] = {}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.scheme == 'https':
+            return http.client.HTTPSConnection(self.netloc, timeout=self.timeout, context=self.context)
+        return http.client.HTTPConnection(self.netloc, timeout=self.timeout)
+
+    def request(self, method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
+                raw: Optional[bytes] = None, csrf: bool = True) -> WsgiResponse:
+        path = url if url.startswith('/') else '/' + url
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        send_headers = {'Accept': 'application/json'}
+        if data is not None:
+            send_headers['Content-Type'] = 'application/json'
+        elif method in ('POST', 'PUT', 'PATCH', 'DELETE'):
+            data = b''
+        if self.cookies:
+            send_headers['Cookie'] = '; '.join(f'{k}={v}' for k, v in self.cookies.items())
+        if csrf and method not in ('GET', 'HEAD', 'OPTIONS') and 'XSRF-TOKEN' in self.cookies:
+            send_headers['X-XSRF-TOKEN'] = self.cookies['XSRF-TOKEN']
+            if self.scheme == 'https':
+                send_headers['Referer'] = f'{self.scheme}://{self.netloc}/'
+        send_headers.update(headers or {})
+        conn = self._connection()
+        try:
+            conn.request(method, path.replace(' ', '%20'), body=data, headers=send_headers)
+            resp = conn.getresponse()
+            content = resp.read()
+            header_list = resp.getheaders()
+        finally:
+            conn.close()
+        response = WsgiResponse(f'{resp.status} {resp.reason}', header_list, content)
+        for key, value in response.cookies.items():
+            if value == '':
+                self.cookies.pop(key, None)
+            else:
+                self.cookies[key] = value
+        return response
+
+    def get(self, url: str, **kw: Any) -> WsgiResponse:
+        return self.request('GET', url, **kw)
+
+    def post(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
+        return self.request('POST', url, body, **kw)
+
+    def patch(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
+        return self.request('PATCH', url, body, **kw)
+
+    def put(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
+        return self.request('PUT', url, body, **kw)
+
+    def delete(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
+        return self.request('DELETE', url, body, **kw)
+
+    def login(self, username: str, password: str, version: str = 'v2') -> WsgiResponse:
+        self.get(f'/api/{version}/auth/login/')
+        return self.post(f'/api/{version}/auth/login/', {'username': username, 'password': password})

@@ -1,0 +1,115 @@
+"""A real Ceph cluster for the integration tier, driven through tools/dev-cluster."""
+import json
+import os
+import socket
+import subprocess
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from tests.http_client import HttpClient
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class RealCluster:
+    def __init__(self, directory: str, mon_port: Optional[int] = None, api_port: Optional[int] = None) -> None:
+        self.dir = directory
+        self.mon_port = mon_port or free_port()
+        self.api_port = api_port or free_port()
+        self.conf = os.path.join(directory, 'ceph.conf')
+        self.keyring = os.path.join(directory, 'keyring')
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def launcher(self, *args: str, timeout: float = 600) -> str:
+        proc = subprocess.run([LAUNCHER, *args, '--dir', self.dir, '--mon-port', str(self.mon_port),
+                               '--api-port', str(self.api_port)], capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f'dev-cluster {args} failed:\n{proc.stdout}\n{proc.stderr}')
+        return proc.stdout
+
+    def up(self, *extra: str) -> None:
+        self.launcher('up', *extra)
+        self.state = json.load(open(os.path.join(self.dir, 'state.json')))
+        self.api_port = self.state['api_port']
+
+    def down(self) -> None:
+        self.launcher('down', '--purge')
+
+    @property
+    def fsid(self) -> str:
+        return self.state['fsid']
+
+    @property
+    def admin(self) -> Dict[str, str]:
+        return self.state['admin']
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.api_port}'
+
+    # -- the ceph CLI ---------------------------------------------------------------------------
+    def ceph(self, *args: str, check: bool = True, input_text: Optional[str] = None,
+             timeout: float = 60) -> subprocess.CompletedProcess:
+        proc = subprocess.run(['ceph', '--conf', self.conf, '--keyring', self.keyring, *args],
+                              capture_output=True, text=True, input=input_text, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f'ceph {" ".join(args)} failed ({proc.returncode}): {proc.stderr}')
+        return proc
+
+    def ceph_json(self, *args: str) -> Any:
+        return json.loads(self.ceph(*args, '--format', 'json').stdout)
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def client(self, login: bool = True, username: Optional[str] = None, password: Optional[str] = None,
+               base: Optional[str] = None) -> HttpClient:
+        client = HttpClient(base or self.url)
+        if login:
+            response = client.login(username or self.admin['username'], password or self.admin['password'])
+            assert response.status_code == 200, response.content
+        return client
+
+    def create_user(self, username: str, password: str, role: str) -> None:
+        proc = self.ceph('calamari-api', 'user-create', username, '--role', role, '-i', '-',
+                         input_text=password, check=False)
+        if proc.returncode != 0 and 'already exists' not in proc.stderr:
+            raise RuntimeError(proc.stderr)
+
+    def wait_api(self, timeout: float = 60, base: Optional[str] = None) -> None:
+        wait_for(lambda: self._answers(base or self.url), timeout, 'the API to answer')
+
+    @staticmethod
+    def _answers(base: str) -> bool:
+        try:
+            return HttpClient(base, timeout=3).get('/api/v2/info').status_code == 200
+        except OSError:
+            return False
+
+    def restart_active_mgr(self) -> None:
+        """`ceph mgr fail`: the mgr restarts (or a standby takes over) and re-imports the module."""
+        active = self.ceph_json('mgr', 'dump')['active_name']
+        self.ceph('mgr', 'fail', active)
+        time.sleep(2)
+        self.launcher('up', '--no-install')        # restarts a mgr process that exited, if any
+        self.wait_api()
+
+    def osd_ids(self) -> List[int]:
+        return [o['osd'] for o in self.ceph_json('osd', 'dump')['osds']]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 60, what: str = 'condition',
+             interval: float = 0.25) -> Any:
+    deadline = time.time() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.time() > deadline:
+            raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+        time.sleep(interval)

@@ -1,0 +1,50 @@
+"""Integration tier: one real cluster (1 mon, 1 mgr, 3 memstore OSDs) per test session.
+
+CALAMARI_TEST_CLUSTER_DIR=<dir> reuses a cluster already started there with tools/dev-cluster (the mgr is
+failed over first so it loads the current code) and leaves it running afterwards."""
+import os
+import tempfile
+
+import pytest
+
+from tests.integration.cluster import RealCluster, wait_for
+
+
+@pytest.fixture(scope='session')
+def cluster():
+    reuse = os.environ.get('CALAMARI_TEST_CLUSTER_DIR')
+    if reuse:
+        import json
+        state = json.load(open(os.path.join(reuse, 'state.json')))
+        real = RealCluster(reuse, state['mon_port'], state['api_port'])
+        real.state = state
+        real.restart_active_mgr()
+        yield real
+        return
+    directory = tempfile.mkdtemp(prefix='calamari-it-')
+    real = RealCluster(directory)
+    real.up()
+    try:
+        yield real
+    finally:
+        real.down()
+
+
+@pytest.fixture
+def client(cluster):
+    return cluster.client()
+
+
+@pytest.fixture
+def anon(cluster):
+    return cluster.client(login=False)
+
+
+@pytest.fixture
+def fsid(cluster):
+    return cluster.fsid
+
+
+@pytest.fixture
+def wait():
+    return wait_for

@@ -1,0 +1,52 @@
+"""The module inside a real ceph-mgr: loading, URL publication, cluster/info, dispatch errors."""
+
+
+def test_module_enabled_without_errors(cluster):
+    modules = cluster.ceph_json('mgr', 'module', 'ls')
+    assert 'calamari_api' in modules['enabled_modules']
+    health = cluster.ceph_json('health', 'detail')
+    assert 'MGR_MODULE_ERROR' not in health.get('checks', {})
+    assert 'MGR_MODULE_DEPENDENCY' not in health.get('checks', {})
+
+
+def test_mgr_services_lists_the_url(cluster):
+    services = cluster.ceph_json('mgr', 'services')
+    assert services['calamari_api'] == f'http://127.0.0.1:{cluster.api_port}/'
+
+
+def test_cluster_reports_the_real_fsid(client, cluster):
+    response = client.get('/api/v2/cluster')
+    assert response.status_code == 200
+    [entry] = response.json()
+    assert entry['id'] == cluster.ceph_json('mon', 'dump')['fsid'] == cluster.fsid
+    assert entry['name'] == 'ceph'
+    assert client.get(f'/api/v2/cluster/{cluster.fsid}').json()['id'] == cluster.fsid
+
+
+def test_cluster_needs_a_session(anon):
+    response = anon.get('/api/v2/cluster')
+    assert response.status_code == 403
+    assert response.json() == {'detail': 'Authentication credentials were not provided.'}
+
+
+def test_info_without_login(anon):
+    info = anon.get('/api/v2/info').json()
+    assert info['license'] == 'N/A' and info['ipaddr'] == '127.0.0.1'
+
+
+def test_errors(client, fsid):
+    assert client.get('/api/v2/cluster/nope').status_code == 404
+    assert client.get('/api/v2/cluster/nope/pool').json() == 'Object of type cluster with id nope not found'
+    response = client.request('PUT', f'/api/v2/cluster/{fsid}', body={})
+    assert response.status_code == 405
+    assert response.json() == {'detail': "Method 'PUT' not allowed."}
+    assert client.get('/api/v2/bogus').status_code == 404
+
+
+def test_disable_and_enable(cluster, wait):
+    cluster.ceph('mgr', 'module', 'disable', 'calamari_api')
+    try:
+        wait(lambda: not cluster._answers(cluster.url), 30, 'the API to stop')
+    finally:
+        cluster.ceph('mgr', 'module', 'enable', 'calamari_api')
+    cluster.wait_api()

@@ -1,0 +1,68 @@
+"""Unit tier: the real mgr_module.py over a fake ceph_module fed with captured cluster data."""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+from tests import fake_ceph  # noqa: E402
+
+fake_ceph.install()
+
+from calamari_api.module import Module  # noqa: E402
+from calamari_api.webapp import CalamariApp  # noqa: E402
+from tests.wsgi_client import WsgiClient  # noqa: E402
+
+Module._register_options('calamari_api')    # what ceph-mgr does when it loads the module
+Module._register_commands('calamari_api')
+
+ADMIN = ('admin', 'admin-password')
+
+
+@pytest.fixture
+def module():
+    mod = Module('calamari_api', None, None)
+    mod.options.update({'ssl': False})
+    return mod
+
+
+@pytest.fixture
+def services(module):
+    module.services.start()
+    module._ready.set()
+    yield module.services
+    module.services.stop()
+
+
+@pytest.fixture
+def fsid(module):
+    return module.maps['mon_map']['fsid']
+
+
+@pytest.fixture
+def app(services):
+    return CalamariApp(services)
+
+
+@pytest.fixture
+def anon(app):
+    return WsgiClient(app.wsgi)
+
+
+@pytest.fixture
+def make_client(app, services):
+    """make_client(role) -> a WsgiClient logged in as a fresh user with that role."""
+    def make(role='superuser', username=None):
+        username = username or role.replace('/', '_') + '_user'
+        if services.auth.user_by_name(username) is None:
+            services.auth.create_user(username, 'pw-' + username, email=f'{username}@example.com', role=role)
+        client = WsgiClient(app.wsgi)
+        response = client.login(username, 'pw-' + username)
+        assert response.status_code == 200, response.content
+        return client
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client('superuser', 'admin')

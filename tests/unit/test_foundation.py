@@ -1,0 +1,68 @@
+"""The HTTP layer: dispatch, errors, fsid checks, cluster and info."""
+from calamari_api import routes
+from calamari_api.webapp import to_routes_path
+
+
+def test_cluster_list_and_detail(client, fsid):
+    response = client.get('/api/v2/cluster')
+    assert response.status_code == 200
+    [cluster] = response.json()
+    assert list(cluster) == ['update_time', 'id', 'name']
+    assert cluster['id'] == fsid and cluster['name'] == 'ceph'
+    assert cluster['update_time'].endswith('+00:00')
+    assert client.get(f'/api/v2/cluster/{fsid}').json() == cluster
+
+
+def test_unknown_fsid(client):
+    response = client.get('/api/v2/cluster/00000000-0000')
+    assert response.status_code == 404 and response.content == b''
+    response = client.get('/api/v2/cluster/00000000-0000/osd')
+    assert response.status_code == 404
+    assert response.json() == 'Object of type cluster with id 00000000-0000 not found'
+
+
+def test_info_is_public(anon):
+    response = anon.get('/api/v2/info')
+    assert response.status_code == 200
+    assert list(response.json()) == [
+        'version', 'license', 'registered', 'hostname', 'fqdn', 'ipaddr',
+        'bootstrap_url', 'bootstrap_rhel', 'bootstrap_ubuntu']
+    assert anon.get('/api/v2/info/').status_code == 200
+
+
+def test_method_not_allowed(client):
+    response = client.post('/api/v2/cluster', {})
+    assert response.status_code == 405
+    assert response.json() == {'detail': "Method 'POST' not allowed."}
+    assert response.headers['Allow'] == 'GET, HEAD, OPTIONS'
+
+
+def test_unknown_url_is_json_404(client):
+    response = client.get('/api/v2/no/such/thing')
+    assert response.status_code == 404
+    assert response.json() == {'detail': 'Not found'}
+    assert client.get('/api/v2/cluster/').status_code == 404   # anchored: no trailing slash
+
+
+def test_head_and_options(client, fsid):
+    head = client.request('HEAD', '/api/v2/cluster')
+    assert head.status_code == 200 and head.content == b''
+    options = client.request('OPTIONS', '/api/v2/cluster')
+    assert options.status_code == 200
+    assert options.headers['Allow'] == 'GET, HEAD, OPTIONS'
+
+
+def test_api_root(client):
+    assert client.get('/api/v2/').json() == {'user': 'http://localhost:8002/api/v2/user',
+                                             'cluster': 'http://localhost:8002/api/v2/cluster'}
+
+
+def test_routes_path_translation():
+    assert to_routes_path('v2', 'cluster/{fsid}/osd/{osd_id}') == \
+        '/api/v2/cluster/{fsid:[a-zA-Z0-9-]+}/osd/{osd_id:\\d+}'
+    assert to_routes_path('v1', 'auth/login*') == '/api/v1/auth/login{_suffix:.*}'
+
+
+def test_every_route_has_a_handler(app):
+    for route in routes.ROUTES:
+        assert callable(getattr(app.controllers[route.controller], route.method_name)), route
