@@ -1,2 +1,6 @@
 """calamari_api: the Calamari REST API v2, served from inside ceph-mgr."""
-from .module import Module, StandbyModule  # noqa: F401
+try:
+    from .module import Module, StandbyModule  # noqa: F401
+except ImportError as e:       # outside ceph-mgr, e.g. `python3 -m calamari_api.openapi` for packaging
+    if e.name not in ('mgr_module', 'ceph_module'):
+        raise

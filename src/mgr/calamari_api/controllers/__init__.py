@@ -10,6 +10,7 @@ from ..http import ApiError
 class BaseController:
     def __init__(self, services: Any) -> None:
         self.services = services
+        self.registry: Dict[str, 'BaseController'] = {}    # every controller, by name (set by load_controllers)
 
     @property
     def cluster(self) -> Any:
@@ -23,4 +24,7 @@ def pending(action: str) -> ApiError:
 
 def load_controllers(services: Any) -> Dict[str, BaseController]:
     names = sorted({route.controller for route in route_table.ROUTES})
-    return {name: importlib.import_module(f'.{name}', __name__).CONTROLLER(services) for name in names}
+    controllers = {name: importlib.import_module(f'.{name}', __name__).CONTROLLER(services) for name in names}
+    for controller in controllers.values():
+        controller.registry = controllers
+    return controllers

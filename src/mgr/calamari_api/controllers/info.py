@@ -1,8 +1,9 @@
 """Calamari resource: info (and the API root)."""
 import socket
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
-from . import BaseController, pending
+from . import BaseController
+from ..openapi import build_document
 from ..http import ApiRequest
 from ..version import VERSION
 from ..views.cluster import info_object
@@ -16,6 +17,8 @@ def _resolve(fn: Any) -> Optional[str]:
 
 
 class InfoController(BaseController):
+    _document: Optional[Dict[str, Any]] = None
+
     def get(self, request: ApiRequest) -> Any:
         try:
             ipaddr: Optional[str] = self.services.mgr.get_mgr_ip()
@@ -25,7 +28,10 @@ class InfoController(BaseController):
                            request.base_url)
 
     def openapi(self, request: ApiRequest) -> Any:
-        raise pending('info.openapi')
+        """The OpenAPI 3 document of this API, generated from the route table (no login needed)."""
+        if self._document is None:
+            self._document = build_document(self.registry)
+        return self._document
 
     def api_root(self, request: ApiRequest) -> Any:
         base = f'{request.base_url}/api/v2'
