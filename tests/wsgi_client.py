@@ -6,10 +6,29 @@ from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
 
+class Headers(dict):
+    """Response headers, looked up case-insensitively (CherryPy title-cases names: Etag, Allow...)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key.lower(), value)
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(str(key).lower())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return super().setdefault(key.lower(), default)
+
+
 class WsgiResponse:
     def __init__(self, status: str, headers: list, body: bytes) -> None:
         self.status_code = int(status.split()[0])
-        self.headers = {}
+        self.headers = Headers()
         self.cookies: Dict[str, str] = {}
         for name, value in headers:
             if name.lower() == 'set-cookie':

@@ -11,6 +11,7 @@ import cherrypy
 from . import routes as route_table
 from .controllers import load_controllers
 from .http import ApiError, ApiRequest, Response, detail, not_found_object, render_json
+from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class CalamariApp:
     def __init__(self, services: Any) -> None:
         self.services = services
         self.controllers = load_controllers(services)
+        self.responses = ResponseCache(services.cluster.generations)
         self.endpoints: List[Endpoint] = []
         self.dispatcher = cherrypy.dispatch.RoutesDispatcher()
         self._build()
@@ -143,6 +145,8 @@ class CalamariApp:
             log.error('unhandled error on %s %s:\n%s', cherrypy.request.method, cherrypy.request.path_info,
                       traceback.format_exc())
             result = Response(500, {'detail': 'Internal server error (the mgr log has the details)'})
+        if isinstance(result, Rendered):
+            return self._send_rendered(result, request)
         if not isinstance(result, Response):
             result = Response(200, result)
         if request is not None:
@@ -155,6 +159,23 @@ class CalamariApp:
             return b''
         response.headers['Content-Type'] = 'application/json'
         return render_json(result.body)
+
+    def _send_rendered(self, rendered: Rendered, request: Optional[ApiRequest]) -> bytes:
+        """A cached 200: 304 when the client has it already, gzip when it accepts it."""
+        response = cherrypy.response
+        response.headers['ETag'] = rendered.etag
+        response.headers['Vary'] = 'Accept-Encoding, Cookie'
+        headers = request.headers if request else {}
+        if rendered.etag in (headers.get('If-None-Match') or '').replace(' ', '').split(','):
+            response.status = 304
+            response.headers.pop('Content-Type', None)
+            return b''
+        response.status = 200
+        response.headers['Content-Type'] = 'application/json'
+        if len(rendered.body) >= GZIP_MIN_BYTES and 'gzip' in (headers.get('Accept-Encoding') or ''):
+            response.headers['Content-Encoding'] = 'gzip'
+            return rendered.gzipped
+        return rendered.body
 
     def run(self, endpoint: Endpoint, request: ApiRequest) -> Any:
         method = request.method
@@ -179,6 +200,10 @@ class CalamariApp:
         params = {name: cherrypy.request.params[name] for name in route.param_names}
         if 'fsid' in params:
             self.check_fsid(params['fsid'], route)
+        deps = getattr(handler, 'cache_deps', None)
+        if deps and lookup == 'GET':
+            key = (route.action, request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())))
+            return self.responses.get(key, deps, lambda: handler(request, **params))
         return handler(request, **params)
 
     def check_fsid(self, fsid: str, route: route_table.Route) -> None:

@@ -1,10 +1,12 @@
 """One module per Calamari resource; each defines ``CONTROLLER``, a BaseController subclass whose methods
 are the actions named in ``routes.py`` (signature: ``(self, request, **path_params)``)."""
 import importlib
-from typing import Any, Dict
+from typing import Any, Callable, Dict, TypeVar
 
 from .. import routes as route_table
 from ..http import ApiError
+
+F = TypeVar('F', bound=Callable[..., Any])
 
 
 class BaseController:
@@ -15,6 +17,15 @@ class BaseController:
     @property
     def cluster(self) -> Any:
         return self.services.cluster
+
+
+def cached_by(*deps: str) -> Callable[[F], F]:
+    """Mark a GET action whose response depends only on these ClusterState sources (and the URL): the
+    dispatcher then serves the rendered JSON from cache, with an ETag, until one of them changes."""
+    def mark(handler: F) -> F:
+        handler.cache_deps = deps  # type: ignore[attr-defined]
+        return handler
+    return mark
 
 
 def pending(action: str) -> ApiError:

@@ -1,0 +1,57 @@
+"""Rendered GET responses, cached until a map they depend on changes: the serialized JSON, its ETag and a
+gzipped copy, so a poll of an unchanged resource costs a dict lookup (or a 304)."""
+import gzip
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Optional, Tuple
+
+from .http import render_json
+
+GZIP_MIN_BYTES = 1024
+MAX_ENTRIES = 256
+
+
+class Rendered:
+    """A 200 JSON body, ready to send."""
+
+    def __init__(self, value: Any) -> None:
+        self.body = render_json(value)
+        self.etag = '"%s"' % hashlib.blake2b(self.body, digest_size=12).hexdigest()
+        self._gzipped: Optional[bytes] = None
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=5, mtime=0)
+        return self._gzipped
+
+
+class ResponseCache:
+    """LRU of Rendered bodies keyed by request, valid while ``generations(deps)`` is unchanged."""
+
+    def __init__(self, generations: Callable[[Tuple[str, ...]], Tuple[int, ...]],
+                 max_entries: int = MAX_ENTRIES) -> None:
+        self._generations = generations
+        self._max = max_entries
+        self._lock = threading.Lock()
+        self._entries: 'OrderedDict[Any, Tuple[Tuple[int, ...], Rendered]]' = OrderedDict()
+
+    def get(self, key: Any, deps: Tuple[str, ...], build: Callable[[], Any]) -> Rendered:
+        gens = self._generations(deps)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == gens:
+                self._entries.move_to_end(key)
+                return entry[1]
+        rendered = Rendered(build())
+        with self._lock:
+            self._entries[key] = (gens, rendered)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+        return rendered
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
