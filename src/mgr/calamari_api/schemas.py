@@ -22,8 +22,8 @@ INT, STR, BOOL, NUM = 'integer', 'string', 'boolean', 'number'
 NULLABLE_STR = _t(STR, 'null')
 NULLABLE_INT = _t(INT, 'null')
 STEP = {'type': 'object', 'properties': {'op': {'type': STR}}, 'additionalProperties': True}
-SERVICE = {'type': 'object', 'properties': {'fsid': {'type': STR}, 'type': {'type': STR}, 'id': {'type': STR},
-                                             'running': {'type': BOOL}}}
+SERVICE = {'type': 'object', 'properties': {
+    'fsid': {'type': STR}, 'type': {'type': STR}, 'id': {'type': STR}, 'running': {'type': BOOL}}}
 
 RESOURCES: Dict[str, Tuple[Field, ...]] = {
     'cluster': (Field('update_time', STR), Field('id', STR), Field('name', STR)),
@@ -72,8 +72,8 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
     'server': (Field('fqdn', STR), Field('hostname', STR), Field('managed', BOOL),
                Field('last_contact', NULLABLE_STR), Field('boot_time', NULLABLE_STR),
                Field('ceph_version', NULLABLE_STR), Field('services', {'type': 'array', 'items': SERVICE})),
-    'cluster_server': (Field('fqdn', STR), Field('hostname', STR), Field('services', {'type': 'array',
-                                                                                        'items': SERVICE}),
+    'cluster_server': (Field('fqdn', STR), Field('hostname', STR),
+                       Field('services', {'type': 'array', 'items': SERVICE}),
                        Field('frontend_addr', NULLABLE_STR), Field('backend_addr', NULLABLE_STR),
                        Field('frontend_iface', NULLABLE_STR), Field('backend_iface', NULLABLE_STR),
                        Field('managed', BOOL), Field('last_contact', NULLABLE_STR),
@@ -81,8 +81,8 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
     'key': (Field('id', STR), Field('status', {'type': STR, 'enum': ['pre', 'accepted', 'rejected']},
                                     modify=True, required=True)),
     'config_setting': (Field('key', STR), Field('value', STR)),
-    'event': (Field('when', STR), Field('severity', {'type': STR, 'enum': ['CRITICAL', 'ERROR', 'WARNING',
-                                                                          'RECOVERY', 'INFO']}),
+    'event': (Field('when', STR),
+              Field('severity', {'type': STR, 'enum': ['CRITICAL', 'ERROR', 'WARNING', 'RECOVERY', 'INFO']}),
               Field('message', STR)),
     'log_tail': (Field('lines', STR),),
     'cli_result': (Field('out', STR), Field('err', STR), Field('status', INT)),
