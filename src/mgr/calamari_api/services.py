@@ -3,6 +3,7 @@ from typing import Any, Callable
 
 from .auth import Auth
 from .cluster import ClusterState
+from .events import EventLog
 from .store import KVStore
 
 
@@ -13,6 +14,7 @@ class Services:
         self.store = KVStore(mgr)
         self.cluster = ClusterState(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
+        self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
