@@ -1,0 +1,113 @@
+"""Derived cluster views shared by controllers, each built once per map change via ``ClusterState.derived``.
+
+Import these rather than re-deriving: ``osd_map_view(cluster)`` (OSDs, pools, rules, flags and their
+lookups: ``.osd_by_id``, ``.pool_by_id``, ``.pool_by_name``, ``.rule_by_id``, ``.rulesets``, ``.osds_by_pool``),
+``effective_config(services)``, ``quorum_status(services)``, ``crush_map_text(services)``.
+"""
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import uuid
+from typing import Any, Dict, Optional, Tuple
+
+from mgr_module import CommandResult
+
+from ..views import config as config_views
+from ..views.osd import OsdMapView
+
+OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
+MON_TIMEOUT = 5.0
+CRUSHTOOL_TIMEOUT = 10.0
+TAG_PREFIX = 'calamari_api-read:'
+
+
+class CrushMapUnavailable(Exception):
+    pass
+
+
+def osd_map_view(cluster: Any) -> OsdMapView:
+    return cluster.derived('osd_map_view', OSD_MAP_DEPS, lambda: OsdMapView(
+        *(cluster.source(name) for name in OSD_MAP_DEPS)))
+
+
+def mon_query(mgr: Any, command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:
+    """A read-only mon command with a timeout (``MgrModule.mon_command`` waits forever without quorum).
+    Returns (-110, '', 'timed out') when the mon does not answer in time."""
+    result = CommandResult(TAG_PREFIX + uuid.uuid4().hex)
+    mgr.send_command(result, 'mon', '', json.dumps(command), result.tag)
+    if not result.ev.wait(timeout):
+        return -110, '', 'timed out'
+    return result.r, result.outb, result.outs
+
+
+def _json_query(mgr: Any, command: Dict[str, Any]) -> Optional[Any]:
+    r, outb, _ = mon_query(mgr, dict(command, format='json'))
+    if r != 0:
+        return None
+    try:
+        return json.loads(outb)
+    except ValueError:
+        return None
+
+
+def quorum_status(services: Any) -> Optional[Dict[str, Any]]:
+    """``quorum_status`` (a mon command), cached until the monmap or mon_status changes; None if unanswered."""
+    return services.cluster.derived('quorum_status', ('mon_map', 'mon_status'),
+                                    lambda: _json_query(services.mgr, {'prefix': 'quorum_status'}))
+
+
+def effective_config(services: Any) -> Optional[Dict[str, str]]:
+    """The mgr's configuration merged with the mon config DB (see views/config.py).  ``config dump`` is a
+    mon round trip, so the result is cached for as long as the ``config`` source (at most 10 s)."""
+    cluster = services.cluster
+    return cluster.derived('effective_config', ('config',), lambda: config_views.effective_config(
+        cluster.source('config'), _json_query(services.mgr, {'prefix': 'config dump'})))
+
+
+def fetch_crush_binary(mgr: Any, timeout: float = MON_TIMEOUT) -> bytes:
+    """``osd getcrushmap`` through librados (``send_command`` truncates binary output at the first NUL)."""
+    box: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box['result'] = mgr.rados.mon_command(json.dumps({'prefix': 'osd getcrushmap'}), b'')
+        except Exception as e:      # librados raises its own error types
+            box['error'] = e
+    worker = threading.Thread(target=run, name='calamari-getcrushmap', daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if 'error' in box:
+        raise CrushMapUnavailable(f'osd getcrushmap failed: {box["error"]}')
+    if 'result' not in box:
+        raise CrushMapUnavailable('osd getcrushmap timed out')
+    r, outb, outs = box['result']
+    if r != 0:
+        raise CrushMapUnavailable(f'osd getcrushmap failed ({r}): {outs}')
+    return outb
+
+
+def decompile_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> str:
+    """``crushtool -d`` on a binary CRUSH map."""
+    fd, path = tempfile.mkstemp(prefix='calamari-crush-')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(binary)
+        proc = subprocess.run(['crushtool', '-d', path], capture_output=True, timeout=timeout)
+    except FileNotFoundError:
+        raise CrushMapUnavailable('crushtool is not installed (package ceph-base)')
+    except subprocess.TimeoutExpired:
+        raise CrushMapUnavailable('crushtool -d timed out')
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        raise CrushMapUnavailable(f'crushtool -d failed: {proc.stderr.decode("utf-8", "replace").strip()}')
+    return proc.stdout.decode('utf-8', 'replace')
+
+
+def crush_map_text(services: Any) -> str:
+    """The decompiled CRUSH map, fetched and decompiled once per OSD map change.
+    Raises CrushMapUnavailable (not cached, so the next request tries again)."""
+    return services.cluster.derived('crush_map_text', ('osd_map',),
+                                    lambda: decompile_crush(fetch_crush_binary(services.mgr)))
