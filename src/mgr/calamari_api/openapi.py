@@ -17,6 +17,7 @@ from .version import VERSION
 OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'auth.login_form': (200, 'any'), 'auth.login': (200, 'any'), 'auth.logout': (200, 'any'),
     'info.get': (200, 'info'), 'info.openapi': (200, 'any'), 'info.api_root': (200, 'any'),
+    'info.bench_fixed': (200, 'any'),
     'grains.local': (200, 'any'), 'grains.server': (200, 'any'),
     'user.list': (200, '[user]'), 'user.create': (201, 'user'), 'user.get': (200, 'user'),
     'user.update': (200, 'user'), 'user.delete': (204, None),

@@ -64,6 +64,7 @@ ROUTES: List[Route] = [
     _r('POST', 'auth/logout*', 'auth.logout', public=True, versions=V1_V2),
     _r('GET', 'info*', 'info.get', public=True),
     _r('GET', 'openapi.json', 'info.openapi', public=True),
+    _r('GET', 'bench/fixed', 'info.bench_fixed'),    # benchmark ceiling; 404 unless bench_fixed_body is on
     _r('GET', '', 'info.api_root'),
     _r('GET', 'grains*', 'grains.local'),
     _r('GET', 'user', 'user.list'),

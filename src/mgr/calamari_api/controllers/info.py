@@ -4,7 +4,8 @@ from typing import Any, Dict, Optional
 
 from . import BaseController
 from ..openapi import build_document
-from ..http import ApiRequest
+from ..http import ApiRequest, bad_request, not_found
+from ..response_cache import Rendered
 from ..version import VERSION
 from ..views.cluster import info_object
 
@@ -18,6 +19,7 @@ def _resolve(fn: Any) -> Optional[str]:
 
 class InfoController(BaseController):
     _document: Optional[Dict[str, Any]] = None
+    _fixed: Dict[int, Rendered] = {}
 
     def get(self, request: ApiRequest) -> Any:
         try:
@@ -32,6 +34,19 @@ class InfoController(BaseController):
         if self._document is None:
             self._document = build_document(self.registry)
         return self._document
+
+    def bench_fixed(self, request: ApiRequest) -> Any:
+        """Benchmark ceiling (test only, module option bench_fixed_body): a fixed JSON body of ``?size=`` bytes,
+        through the same dispatch, session and cache path as every GET."""
+        if not self.services.option('bench_fixed_body'):
+            raise not_found()
+        try:
+            size = min(max(int(request.query_value('size') or 100000), 2), 16 * 1024 * 1024)
+        except ValueError:
+            raise bad_request('size must be an integer')
+        if size not in self._fixed:
+            self._fixed = {size: Rendered('x' * (size - 2))}
+        return self._fixed[size]
 
     def api_root(self, request: ApiRequest) -> Any:
         base = f'{request.base_url}/api/v2'
