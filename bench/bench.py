@@ -13,7 +13,6 @@ before/after enabling calamari_api.  Prints tables with ratios.  A script, not a
 """
 import argparse
 import base64
-import json
 import os
 import re
 import subprocess
