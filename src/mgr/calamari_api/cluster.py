@@ -21,7 +21,7 @@ MAX_AGE: Dict[str, float] = {
 }
 JSON_WRAPPED = ('mon_status', 'health')     # get() returns {"json": "<string>"} for these
 SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map', 'mon_status', 'health',
-           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata')
+           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers')
 
 
 def isoformat(ts: float) -> str:

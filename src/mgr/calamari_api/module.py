@@ -18,6 +18,8 @@ OPTIONS = [
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
     Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
+    Option(name='request_timeout', type='secs', default=300, min=5,
+           desc='a request step (mon command, PG creation) that takes longer fails'),
     Option(name='event_history', type='int', default=5000, min=10, desc='events kept'),
     Option(name='auto_accept_keys', type='bool', default=True, desc='new hosts start accepted, not "pre"'),
     Option(name='bench_fixed_body', type='bool', default=False,

@@ -1,8 +1,8 @@
 """Calamari resource: cluster."""
 from typing import Any
 
-from . import BaseController, cached_by, pending
-from ..http import ApiRequest
+from . import BaseController, cached_by
+from ..http import ApiRequest, no_content
 from ..views.cluster import cluster_object
 
 
@@ -23,7 +23,15 @@ class ClusterController(BaseController):
         return self._object()
 
     def forget(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('cluster.forget')
+        """204: forget what was cached and recorded about the cluster (finished requests, events), then
+        re-detect it from the live maps at once."""
+        self.services.requests.forget_finished()
+        events = getattr(self.services, 'events', None)
+        if events is not None and hasattr(events, 'forget_cluster'):
+            events.forget_cluster(fsid)
+        self.cluster.invalidate_all()
+        self.cluster.source('mon_map')
+        return no_content()
 
 
 CONTROLLER = ClusterController

@@ -1,13 +1,14 @@
-"""Calamari resource: debug_job."""
+"""Calamari resource: debug_job (the self tests that exercise the request engine)."""
 from typing import Any
 
-from . import BaseController, pending
-from ..http import ApiRequest
+from . import BaseController
+from ..http import ApiRequest, accepted
+from ..operations.selftest import selftest_operation
 
 
 class DebugJobController(BaseController):
     def submit(self, request: ApiRequest, fqdn: str) -> Any:
-        raise pending('debug_job.submit')
+        return accepted(self.services.requests.submit(selftest_operation(request.json_object())))
 
 
 CONTROLLER = DebugJobController

@@ -2,7 +2,8 @@
 from typing import Any
 
 from . import BaseController, pending
-from ..http import ApiRequest
+from ..http import ApiRequest, accepted, not_found_object, not_modified
+from ..operations import osd as osd_ops
 
 
 class OsdController(BaseController):
@@ -16,7 +17,13 @@ class OsdController(BaseController):
         raise pending('osd.get')
 
     def update(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
-        raise pending('osd.update')
+        osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
+        if osd is None:
+            raise not_found_object('osd', osd_id)
+        operation = osd_ops.update_operation(osd, request.json_object(), self.cluster.name, fsid)
+        if operation is None:
+            return not_modified()
+        return accepted(self.services.requests.submit(operation))
 
     def valid_commands(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
         raise pending('osd.valid_commands')
@@ -25,7 +32,9 @@ class OsdController(BaseController):
         raise pending('osd.validate_command')
 
     def apply_command(self, request: ApiRequest, fsid: str, osd_id: str, command: str) -> Any:
-        raise pending('osd.apply_command')
+        osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
+        operation = osd_ops.command_operation(osd, int(osd_id), command, self.cluster.name)
+        return accepted(self.services.requests.submit(operation))
 
 
 CONTROLLER = OsdController

@@ -2,7 +2,8 @@
 from typing import Any
 
 from . import BaseController, pending
-from ..http import ApiRequest
+from ..http import ApiRequest, accepted, not_modified
+from ..operations.osd import flags_operation
 
 
 class OsdConfigController(BaseController):
@@ -10,7 +11,10 @@ class OsdConfigController(BaseController):
         raise pending('osd_config.get')
 
     def update(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('osd_config.update')
+        operation = flags_operation(request.json_object(), self.cluster.source('osd_map'), self.cluster.name, fsid)
+        if operation is None:
+            return not_modified()
+        return accepted(self.services.requests.submit(operation))
 
 
 CONTROLLER = OsdConfigController

@@ -1,0 +1,49 @@
+"""Writes: request validation (Calamari's messages) and the mon commands each operation runs.
+
+Pure functions of the request body and the cluster maps; they return ``requests.Operation`` objects (or
+raise ``http.ApiError``).  The controllers submit them to the request engine."""
+from typing import Any, Dict, List, Optional
+
+from ..http import ApiError
+
+INT_MAX = 2 ** 63 - 1
+
+
+def field_int(value: Any, minimum: int = 0) -> Any:
+    """DRF 2.3 IntegerField: int(str(value)); returns the int or a list of messages."""
+    if isinstance(value, bool) or isinstance(value, (list, dict)):
+        return ['Enter a whole number.']
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return ['Enter a whole number.']
+    if number < minimum:
+        return [f'Ensure this value is greater than or equal to {minimum}.']
+    if number > INT_MAX:
+        return [f'Ensure this value is less than or equal to {INT_MAX}.']
+    return number
+
+
+def field_bool(value: Any) -> Optional[bool]:
+    """A JSON boolean or the usual spellings of one (form bodies send strings); None if it is neither."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ('true', 't', '1', 'yes'):
+            return True
+        if text in ('false', 'f', '0', 'no'):
+            return False
+    return None
+
+
+def check_allowed(body: Dict[str, Any], allowed: List[str], method: str) -> Dict[str, Any]:
+    """Calamari's allowed check: ``{"<field>": "Not allowed during <METHOD>"}`` (plain strings)."""
+    return {key: f'Not allowed during {method}' for key in body if key not in allowed}
+
+
+def raise_if(errors: Dict[str, Any], status: int = 400) -> None:
+    if errors:
+        raise ApiError(status, errors)

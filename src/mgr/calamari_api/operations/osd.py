@@ -1,0 +1,109 @@
+"""OSD PATCH (in/up/reweight), OSD commands (scrub, deep_scrub, repair) and OSD flags (osd_config PATCH)."""
+from typing import Any, Dict, List, Mapping, Optional
+
+from . import check_allowed, field_bool, raise_if
+from ..http import ApiError
+from ..requests import Commands, Operation, command_steps
+
+OSD_MODIFY_ALLOWED = ['up', 'in', 'reweight']
+OSD_COMMANDS = {'scrub': 'scrub', 'deep_scrub': 'deep-scrub', 'repair': 'repair'}
+OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
+NOT_BOOLEAN = ['Must be a boolean (true or false).']
+
+
+def find_osd(osd_map: Optional[Mapping[str, Any]], osd_id: int) -> Optional[Dict[str, Any]]:
+    return next((o for o in (osd_map or {}).get('osds', []) if o['osd'] == osd_id), None)
+
+
+def _reweight(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, (list, dict)):
+        return ['A valid number is required.']
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return ['A valid number is required.']
+    if not 0.0 <= number <= 1.0:
+        return ['Ensure this value is between 0 and 1.']
+    return number
+
+
+def update_operation(osd: Dict[str, Any], body: Dict[str, Any], cluster_name: str, fsid: str) -> Optional[Operation]:
+    """None when nothing would change (304)."""
+    errors: Dict[str, Any] = check_allowed(body, OSD_MODIFY_ALLOWED, 'PATCH')
+    attrs: Dict[str, Any] = {}
+    for key in OSD_MODIFY_ALLOWED:
+        if key not in body:
+            continue
+        value = _reweight(body[key]) if key == 'reweight' else field_bool(body[key])
+        if value is None:
+            value = NOT_BOOLEAN
+        if isinstance(value, list):
+            errors[key] = value
+        else:
+            attrs[key] = value
+    if attrs.get('up') is True and not osd['up']:
+        errors['up'] = [f'osd.{osd["osd"]} is down: an OSD cannot be marked up through the API, '
+                        'start its ceph-osd daemon instead']
+    raise_if(errors)
+    osd_id = osd['osd']
+    ids = [str(osd_id)]
+    commands: List[Dict[str, Any]] = []
+    if 'in' in attrs and attrs['in'] != bool(osd['in']):
+        commands.append({'prefix': 'osd in' if attrs['in'] else 'osd out', 'ids': ids})
+    if attrs.get('up') is False and osd['up']:
+        commands.append({'prefix': 'osd down', 'ids': ids})
+    if 'reweight' in attrs and abs(attrs['reweight'] - float(osd.get('weight', 0.0))) > 1e-6:
+        commands.append({'prefix': 'osd reweight', 'id': osd_id, 'weight': attrs['reweight']})
+    if not commands:
+        return None
+    return Operation(_osd_headline(cluster_name, osd_id, attrs), command_steps(commands), fsid=fsid)
+
+
+def _osd_headline(cluster_name: str, osd_id: int, attrs: Dict[str, Any]) -> str:
+    daemon = f'{cluster_name}-osd.{osd_id}'
+    if list(attrs) == ['in']:
+        return f"Marking {daemon} {'in' if attrs['in'] else 'out'}"
+    if list(attrs) == ['up']:
+        return f"Marking {daemon} {'up' if attrs['up'] else 'down'}"
+    if list(attrs) == ['reweight']:
+        return f"Re-weighting {daemon} to {attrs['reweight'] * 100:.1f}%"
+    return f"Modifying {daemon} ({', '.join(f'{k}={v}' for k, v in attrs.items())})"
+
+
+def command_operation(osd: Optional[Dict[str, Any]], osd_id: int, command: str, cluster_name: str) -> Operation:
+    """403 ``"<command> not valid on <id>"`` unless the command exists and the OSD is up."""
+    if command not in OSD_COMMANDS or osd is None or not osd.get('up'):
+        raise ApiError(403, f'{command} not valid on {osd_id}')
+    verb = OSD_COMMANDS[command]
+    return Operation(f'Initiating {verb} on {cluster_name}-osd.{osd_id}',
+                     [Commands([{'prefix': f'osd {verb}', 'who': str(osd_id)}])], fsid=None, changes_maps=False)
+
+
+def current_flags(osd_map: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
+    names = set(str((osd_map or {}).get('flags', '')).split(','))
+    if {'pauserd', 'pausewr'} <= names:
+        names.add('pause')
+    return {flag: flag in names for flag in OSD_FLAGS}
+
+
+def flags_operation(body: Dict[str, Any], osd_map: Optional[Mapping[str, Any]], cluster_name: str,
+                    fsid: str) -> Optional[Operation]:
+    """Unknown keys are 403 (as in Calamari); non-booleans 400; None when nothing changes (304)."""
+    unknown = check_allowed(body, list(OSD_FLAGS), 'PATCH')
+    raise_if(unknown, 403)
+    attrs: Dict[str, bool] = {}
+    errors: Dict[str, Any] = {}
+    for key, value in body.items():
+        flag = field_bool(value)
+        if flag is None:
+            errors[key] = NOT_BOOLEAN
+        else:
+            attrs[key] = flag
+    raise_if(errors)
+    current = current_flags(osd_map)
+    commands = [{'prefix': 'osd set' if value else 'osd unset', 'key': flag}
+                for flag, value in attrs.items() if current[flag] != value]
+    if not commands:
+        return None
+    described = ', '.join(f'{k}={v}' for k, v in attrs.items())
+    return Operation(f'Modifying OSD config {cluster_name} ({described})', [Commands(commands)], fsid=fsid)

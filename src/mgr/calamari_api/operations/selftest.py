@@ -1,0 +1,42 @@
+"""``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
+from typing import Any, Dict
+
+from ..http import bad_request, detail
+from ..requests import Block, Delay, Fail, Operation, Step
+
+SELFTEST_PREFIX = 'ceph.selftest'
+EXCEPTION_MESSAGE = 'This is a self-test exception'
+
+
+def selftest_operation(body: Dict[str, Any]) -> Operation:
+    cmd, args = body.get('cmd'), body.get('args')
+    if cmd is None:
+        raise bad_request("'cmd' field is required")
+    if args is None:
+        raise bad_request("'args' field is required")
+    if not isinstance(cmd, str):
+        raise bad_request("'cmd' must be a string")
+    if not isinstance(args, list):
+        raise bad_request("'args' must be a list")
+    if not cmd.startswith(SELFTEST_PREFIX):
+        raise detail(403, f"Command '{cmd}' is not a self test command")
+    step: Step
+    if cmd == 'ceph.selftest_wait':
+        step = Delay(_period(args))
+    elif cmd == 'ceph.selftest_block':
+        step = Block()
+    elif cmd == 'ceph.selftest_exception':
+        step = Fail(EXCEPTION_MESSAGE)
+    else:
+        step = Fail(f"'{cmd}' is not available.")
+    return Operation(f'salt: {cmd}: {args!r}', [step], fsid=None, changes_maps=False)
+
+
+def _period(args: Any) -> float:
+    try:
+        seconds = float(args[0]) if args else 0.0
+    except (TypeError, ValueError):
+        raise bad_request('ceph.selftest_wait takes one argument: a number of seconds')
+    if not 0 <= seconds <= 86400:
+        raise bad_request('ceph.selftest_wait: the period must be between 0 and 86400 seconds')
+    return seconds
