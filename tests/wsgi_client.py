@@ -3,7 +3,7 @@ import io
 import json
 from http.cookies import SimpleCookie
 from typing import Any, Dict, Optional
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 class Headers(dict):
@@ -57,7 +57,7 @@ class WsgiClient:
         parts = urlsplit(url)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b'')
         env = {
-            'REQUEST_METHOD': method, 'PATH_INFO': parts.path, 'QUERY_STRING': parts.query,
+            'REQUEST_METHOD': method, 'PATH_INFO': unquote(parts.path, 'latin-1'), 'QUERY_STRING': parts.query,
             'SERVER_NAME': 'localhost', 'SERVER_PORT': '8002', 'SERVER_PROTOCOL': 'HTTP/1.1',
             'HTTP_HOST': self.host, 'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '40000',
             'wsgi.url_scheme': self.scheme, 'wsgi.input': io.BytesIO(data), 'wsgi.errors': io.StringIO(),
