@@ -11,6 +11,7 @@ from . import admin_commands  # noqa: F401  (registers the CLI commands)
 from .server import HttpServer, ServerConfigError, public_uri
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 3.0
 
 OPTIONS = [
     Option(name='server_addr', type='str', default='::', desc='address to listen on'),
@@ -73,7 +74,8 @@ class Module(MgrModule):
         self._ready.set()
         while not self._stop.is_set():
             server = self._start_server(app.wsgi)
-            self._restart.wait()
+            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
+            self._restart.wait(None if server else RETRY_SECONDS)
             self._restart.clear()
             if server:
                 server.stop()
@@ -135,13 +137,16 @@ class StandbyModule(MgrStandbyModule):
         return [body]
 
     def serve(self) -> None:
-        addr, port, _ = _listen_options(self)
-        try:
-            server = HttpServer(self._app, addr, port, threads=4)
-            server.start()
-        except ServerConfigError as e:
-            log.warning('standby not serving: %s', e)
-            server = None
+        server = None
+        while server is None and not self._stop.is_set():
+            addr, port, _ = _listen_options(self)
+            try:
+                server = HttpServer(self._app, addr, port, threads=4)
+                server.start()
+            except ServerConfigError as e:
+                log.info('standby not serving yet: %s', e)
+                server = None
+                self._stop.wait(RETRY_SECONDS)
         self._stop.wait()
         if server:
             server.stop()
