@@ -11,6 +11,8 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
 
+from .views import events as views
+
 log = logging.getLogger(__name__)
 
 SEVERITIES: Dict[str, int] = {'CRITICAL': 1, 'ERROR': 2, 'WARNING': 3, 'RECOVERY': 4, 'INFO': 5}
@@ -163,3 +165,236 @@ class EventLog:
 
     def __len__(self) -> int:
         return len(self._events)
+
+
+# -- the generator: map diffs → events, off the mgr's notification thread ------------------------
+
+STATE_KEY = 'event_state'
+MAP_TYPES = ('osd_map', 'mon_map', 'health', 'fs_map')
+SERVER_LATE_SECONDS = 30.0      # Calamari: 3 x its 10 s heartbeat; daemons report every mgr_stats_period (5 s)
+CLUSTER_LATE_SECONDS = 60.0     # Calamari's cluster_contact_threshold
+TICK_SECONDS = 10.0             # Calamari's eventer tick
+FLUSH_SECONDS = 1.0
+MAX_PENDING_CLOG = 1000
+
+
+class EventGenerator:
+    """Compares each new map with the previous summary and records Calamari's events.
+
+    ``notify()`` only records which map changed (O(1)); a worker thread reads the maps through
+    ``ClusterState``, diffs them, checks contact every tick, and flushes the event log in batches.  The
+    last-seen summary is persisted (``event_state``) so a new mgr neither re-announces nor repeats events.
+    """
+
+    def __init__(self, log_: EventLog, cluster: Any, hosts: Any, store: Any,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.log = log_
+        self._cluster = cluster
+        self._hosts = hosts
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._work = threading.Lock()      # one diff at a time (worker thread, tests, forget_cluster)
+        self._pending: Set[str] = set(MAP_TYPES) | {'servers'}
+        self._clog: List[Dict[str, Any]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._state: Dict[str, Any] = {}
+        self._state_dirty = False
+        self._osd_states: Optional[Dict[int, Any]] = None
+        self._osd_hosts: Dict[str, str] = {}
+        self._last_tick = 0.0
+        self.last_diff_seconds = 0.0
+
+    # -- called on the mgr's finisher thread: O(1) ----------------------------------------------
+    def notify(self, notify_type: str, notify_id: Any) -> None:
+        if notify_type == 'clog':
+            if isinstance(notify_id, dict) and notify_id.get('priority') in ('[WRN]', '[ERR]'):
+                with self._lock:
+                    if len(self._clog) < MAX_PENDING_CLOG:
+                        self._clog.append(notify_id)
+                self._wake.set()
+        elif notify_type in MAP_TYPES:
+            with self._lock:
+                self._pending.add(notify_type)
+            self._wake.set()
+
+    # -- worker -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.log.set_listener(self._wake.set)
+        self._thread = threading.Thread(target=self._run, name='calamari-events', daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        self.flush()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(timeout=FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.process()
+                if self._clock() - self._last_tick >= TICK_SECONDS:
+                    self.tick()
+                self.flush()
+            except Exception:
+                logging.getLogger(__name__).exception('event generator failed; continuing')
+            self._stop.wait(0.2)          # coalesce bursts of notifications
+
+    def flush(self) -> None:
+        self.log.flush()
+        if self._state_dirty:
+            self._state_dirty = False
+            try:
+                self._store.set_json(STATE_KEY, self._state)
+            except Exception:
+                self._state_dirty = True
+                log.exception('could not persist the event state')
+
+    def _emit(self, specs: List[Any]) -> None:
+        for spec in specs:
+            self.log.emit(*spec)
+
+    def _set_state(self, key: str, value: Any) -> None:
+        if self._state.get(key) != value:
+            self._state[key] = value
+            self._state_dirty = True
+
+    def load_state(self, fsid: str) -> None:
+        """The previous mgr's summary, if it was about this cluster."""
+        state = self._store.get_json(STATE_KEY, {}) or {}
+        self._state = state if state.get('fsid') == fsid else {'fsid': fsid}
+        if 'osds' in self._state:
+            self._osd_states = views.unpack_osd_states(self._state['osds'])
+
+    def process(self) -> None:
+        with self._work:
+            self._process()
+
+    def _process(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, set()
+            clog, self._clog = self._clog, []
+        if not pending and not clog:
+            return
+        cluster = self._cluster
+        fsid, name = cluster.fsid, cluster.name
+        if not self._state:
+            self.load_state(fsid)
+        started = time.perf_counter()
+        if 'osd_map' in pending:
+            self._diff_osd_map(cluster.source('osd_map') or {}, name, fsid)
+        if pending & {'mon_map', 'health'}:
+            quorum = views.quorum_summary(cluster.source('mon_status'))
+            old = self._state.get('quorum')
+            if old is not None and quorum[0]:
+                self._emit(views.diff_quorum((old[0], old[1]), quorum, name, fsid, self._mon_host))
+            if quorum[0]:
+                self._set_state('quorum', [quorum[0], quorum[1]])
+        if 'health' in pending:
+            status = views.health_status(cluster.source('health'))
+            self._emit(views.diff_health(self._state.get('health'), status, name, fsid))
+            if status:
+                self._set_state('health', status)
+        if pending & {'osd_map', 'mon_map', 'fs_map', 'servers'}:
+            self.check_servers(fsid)
+        self.last_diff_seconds = time.perf_counter() - started
+        for entry in clog:
+            spec = views.clog_event(entry, fsid, self._daemon_host)
+            if spec:
+                self.log.emit(*spec)
+
+    def _diff_osd_map(self, osd_map: Dict[str, Any], name: str, fsid: str) -> None:
+        if not osd_map:
+            return
+        states = views.osd_states(osd_map)
+        if self._osd_states is not None and states != self._osd_states:
+            self._emit(views.diff_osds(self._osd_states, states, name, fsid, self._osd_host))
+        if states != self._osd_states:
+            self._osd_states = states
+            self._set_state('osds', views.pack_osd_states(states))
+        pools = views.pool_names(osd_map)
+        if 'pools' in self._state:
+            self._emit(views.diff_pools(self._state['pools'], pools, name, fsid))
+        self._set_state('pools', pools)
+
+    def _osd_host(self, osd_id: str) -> Optional[str]:
+        meta = (self._cluster.source('osd_metadata') or {}).get(osd_id) or {}
+        host = meta.get('hostname')
+        if host:
+            self._osd_hosts[osd_id] = host      # remembered for OSDs whose metadata is gone (removed)
+            return host
+        return self._osd_hosts.get(osd_id)
+
+    def _mon_host(self, mon_name: str) -> Optional[str]:
+        return ((self._cluster.source('mon_metadata') or {}).get(mon_name) or {}).get('hostname')
+
+    def _daemon_host(self, kind: str, ident: str) -> Optional[str]:
+        if kind == 'osd':
+            return self._osd_host(ident)
+        if kind == 'mon':
+            return self._mon_host(ident)
+        return None
+
+    def check_servers(self, fsid: str) -> None:
+        """``Added server`` for hosts whose daemons report for the first time."""
+        hosts = self._hosts.hosts()
+        known = set(self._state.get('servers') or [])
+        new = sorted(fqdn for fqdn, host in hosts.items() if host.reporting and fqdn not in known)
+        if not new:
+            return
+        self._hosts.register(new)
+        for fqdn in new:
+            self.log.emit(*views.server_added(fqdn, [s.type for s in hosts[fqdn].services], fsid))
+        self._set_state('servers', sorted(known | set(new)))
+
+    def forget_server(self, fqdn: str) -> None:
+        servers = [s for s in self._state.get('servers') or [] if s != fqdn]
+        self._set_state('servers', servers)
+
+    def forget_cluster(self, fsid: str) -> None:
+        """DELETE cluster: drop its events and summary; the next maps are a fresh baseline."""
+        self.log.forget_cluster(fsid)
+        with self._lock:
+            self._state = {'fsid': fsid}
+            self._state_dirty = True
+            self._osd_states = None
+            self._pending |= set(MAP_TYPES)
+        self._wake.set()
+
+    def tick(self) -> None:
+        """Late reporting / regained contact for servers and the cluster."""
+        with self._work:
+            self._tick()
+
+    def _tick(self) -> None:
+        self._last_tick = now = self._clock()
+        cluster = self._cluster
+        fsid, name = cluster.fsid, cluster.name
+        if not self._state:
+            self.load_state(fsid)
+        late = now - cluster.update_timestamp > CLUSTER_LATE_SECONDS
+        if late != bool(self._state.get('cluster_late')):
+            self.log.emit(*(views.cluster_late(name, fsid) if late else views.cluster_regained(name, fsid)))
+            self._set_state('cluster_late', late)
+        contacts = self._hosts.last_contacts()
+        hosts = self._hosts.hosts()
+        late_servers = set(self._state.get('late_servers') or [])
+        for fqdn, host in hosts.items():
+            stamp = contacts.get(fqdn)
+            if not self._hosts.managed(host) or stamp is None:
+                continue
+            if now - stamp > SERVER_LATE_SECONDS and fqdn not in late_servers:
+                when = str(datetime.fromtimestamp(stamp, timezone.utc))
+                self.log.emit(*views.server_late(fqdn, when, fsid))
+                late_servers.add(fqdn)
+            elif now - stamp <= SERVER_LATE_SECONDS and fqdn in late_servers:
+                self.log.emit(*views.server_regained(fqdn, fsid))
+                late_servers.discard(fqdn)
+        self._set_state('late_servers', sorted(late_servers))
+        self.check_servers(fsid)

@@ -3,7 +3,8 @@ from typing import Any, Callable
 
 from .auth import Auth
 from .cluster import ClusterState
-from .events import EventLog
+from .events import EventGenerator, EventLog
+from .hosts import Hosts
 from .requests import RequestEngine
 from .store import KVStore
 
@@ -16,6 +17,8 @@ class Services:
         self.cluster = ClusterState(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
         self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
+        self.hosts = Hosts(mgr, self.cluster, self.store, option)
+        self.event_generator = EventGenerator(self.events, self.cluster, self.hosts, self.store)
         self.requests = RequestEngine(mgr, self.store, self.cluster,
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
@@ -23,15 +26,18 @@ class Services:
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
+        self.event_generator.start()
         self.requests.start()
 
     def stop(self) -> None:
         """Called when the module stops."""
+        self.event_generator.stop()
         self.requests.stop()
 
     def notify(self, notify_type: str, notify_id: Any) -> None:
         """Fan a mgr notification out to the components; must stay fast (runs on the mgr's finisher)."""
         self.cluster.invalidate(notify_type)
+        self.event_generator.notify(notify_type, notify_id)
         if notify_type == 'command':
             self.requests.on_command(notify_id)
         else:

@@ -1,19 +1,81 @@
-"""Calamari resource: log."""
-from typing import Any
+"""Calamari resource: log (API-REFERENCE §4.23): the cluster log tail and the mgr host's Ceph log files."""
+import json
+import os
+from typing import Any, List
 
-from . import BaseController, pending
-from ..http import ApiRequest
+from . import BaseController
+from ..http import ApiError, ApiRequest, bad_request
+from ..views.log import format_log_entries, is_rotated, resolve_log_path, tail_lines
+
+DEFAULT_LINES = 40
+MAX_LINES = 10000
 
 
 class LogController(BaseController):
     def cluster_tail(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('log.cluster_tail')
+        lines = self._lines(request)
+        r, outb, outs = self.services.mgr.mon_command({'prefix': 'log last', 'num': lines, 'format': 'json'})
+        if r != 0:
+            raise ApiError(503, 'mon log data unavailable')
+        try:
+            entries = json.loads(outb or '[]')
+        except ValueError:
+            raise ApiError(503, 'mon log data unavailable')
+        return {'lines': format_log_entries(entries)}
 
     def server_files(self, request: ApiRequest, fqdn: str) -> Any:
-        raise pending('log.server_files')
+        root = self._local_log_dir(fqdn)
+        try:
+            return sorted(self._list(root))
+        except OSError:
+            raise ApiError(503, None)
 
     def server_tail(self, request: ApiRequest, fqdn: str, log_path: str) -> Any:
-        raise pending('log.server_tail')
+        lines = self._lines(request)
+        root = self._local_log_dir(fqdn)
+        path = resolve_log_path(root, log_path)
+        if path is None:
+            raise bad_request(f"Invalid log path '{log_path}'")
+        if not os.path.isfile(path):
+            raise ApiError(404, {'detail': 'Not found'})
+        try:
+            return {'lines': tail_lines(path, lines)}
+        except OSError:
+            raise ApiError(503, None)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    @staticmethod
+    def _lines(request: ApiRequest) -> int:
+        text = request.query_value('lines', str(DEFAULT_LINES))
+        try:
+            lines = int(text)
+        except (TypeError, ValueError):
+            raise bad_request(f"Invalid 'lines' value '{text}', must be an integer between 1 and {MAX_LINES}")
+        if not 1 <= lines <= MAX_LINES:
+            raise bad_request(f"Invalid 'lines' value '{text}', must be an integer between 1 and {MAX_LINES}")
+        return lines
+
+    def _local_log_dir(self, fqdn: str) -> str:
+        """Logs are readable only on the host the active mgr runs on; others get Calamari's empty 503."""
+        if fqdn != self.services.hosts.local_fqdn():
+            raise ApiError(503, None)
+        log_file = (self.cluster.source('config') or {}).get('log_file') or ''
+        if log_file.startswith('/') and not log_file.startswith('/dev/'):
+            return os.path.dirname(log_file)
+        return '/var/log/ceph'
+
+    @staticmethod
+    def _list(root: str) -> List[str]:
+        names = []
+        real_root = os.path.realpath(root)
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
+            for name in filenames:
+                full = os.path.join(dirpath, name)
+                if is_rotated(name) or not os.path.realpath(full).startswith(real_root + os.sep):
+                    continue
+                names.append(os.path.relpath(full, root))
+        return names
 
 
 CONTROLLER = LogController

@@ -1,25 +1,45 @@
-"""Calamari resource: server."""
-from typing import Any
+"""Calamari resource: server (API-REFERENCE §4.20): hosts known from daemon metadata and the OSD map."""
+from typing import Any, Callable, Dict, List
 
-from . import BaseController, pending
-from ..http import ApiRequest
+from . import BaseController
+from ..http import ApiRequest, no_content, not_found_object
+from ..views.server import Host, cluster_server_object, server_object
 
 
 class ServerController(BaseController):
+    def _render(self, host: Host, make: Callable[..., Dict[str, Any]]) -> Dict[str, Any]:
+        hosts = self.services.hosts
+        managed = hosts.managed(host)
+        return make(host, self.cluster.fsid, managed, hosts.last_contact(host.fqdn) if managed else None,
+                    hosts.boot_time(host.fqdn) if managed else None)
+
+    def _host(self, fqdn: str) -> Host:
+        host = self.services.hosts.get(fqdn)
+        if host is None:
+            raise not_found_object('server', fqdn)
+        return host
+
+    def _all(self, make: Callable[..., Dict[str, Any]]) -> List[Dict[str, Any]]:
+        return [self._render(host, make) for _, host in sorted(self.services.hosts.hosts().items())]
+
     def list(self, request: ApiRequest) -> Any:
-        raise pending('server.list')
+        return self._all(server_object)
 
     def get(self, request: ApiRequest, fqdn: str) -> Any:
-        raise pending('server.get')
+        return self._render(self._host(fqdn), server_object)
 
     def forget(self, request: ApiRequest, fqdn: str) -> Any:
-        raise pending('server.forget')
+        self._host(fqdn)
+        self.services.hosts.forget(fqdn)
+        self.services.event_generator.forget_server(fqdn)
+        return no_content()
 
     def cluster_list(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('server.cluster_list')
+        # One cluster per mgr: every host's services belong to this fsid.
+        return self._all(cluster_server_object)
 
     def cluster_get(self, request: ApiRequest, fsid: str, fqdn: str) -> Any:
-        raise pending('server.cluster_get')
+        return self._render(self._host(fqdn), cluster_server_object)
 
 
 CONTROLLER = ServerController
