@@ -1,34 +1,59 @@
-"""Calamari resource: crush."""
-from typing import Any
+"""Calamari resource: crush (map text, rules, rule sets, nodes, types).  Read-only.
 
-from . import BaseController, pending
-from ..http import ApiRequest
+Rules, nodes and types come from the CRUSH dump in the OSD map view (built once per map change).  The text
+map is ``osd getcrushmap`` (through librados) decompiled with ``crushtool -d``, cached per OSD map change.
+Device-class shadow buckets (``default~hdd``) are not listed as nodes.
+"""
+from typing import Any, List
+
+from . import BaseController, cached_by
+from .maps import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, osd_map_view
+from ..http import ApiRequest, not_found_object, unavailable
+from ..views.crush import rule_set_objects
+
+
+def _find(items: List[Any], key: str, ident: str, kind: str) -> Any:
+    for item in items:
+        if str(item[key]) == ident:
+            return item
+    raise not_found_object(kind, ident)
 
 
 class CrushController(BaseController):
+    @cached_by(*OSD_MAP_DEPS)
     def map_text(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('crush.map_text')
+        try:
+            return crush_map_text(self.services)
+        except CrushMapUnavailable as e:
+            raise unavailable(f'CRUSH map unavailable: {e}')
 
+    @cached_by(*OSD_MAP_DEPS)
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('crush.rule_sets')
+        return rule_set_objects(osd_map_view(self.cluster).rules)
 
+    @cached_by(*OSD_MAP_DEPS)
     def rules(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('crush.rules')
+        return osd_map_view(self.cluster).rules
 
+    @cached_by(*OSD_MAP_DEPS)
     def rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
-        raise pending('crush.rule')
+        return _find(osd_map_view(self.cluster).rules, 'id', str(int(rule_id)), 'crush_rule')
 
+    @cached_by(*OSD_MAP_DEPS)
     def nodes(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('crush.nodes')
+        return osd_map_view(self.cluster).nodes
 
+    @cached_by(*OSD_MAP_DEPS)
     def node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
-        raise pending('crush.node')
+        return _find(osd_map_view(self.cluster).nodes, 'id', str(int(node_id)), 'crush_node')
 
+    @cached_by(*OSD_MAP_DEPS)
     def types(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('crush.types')
+        return osd_map_view(self.cluster).types
 
+    @cached_by(*OSD_MAP_DEPS)
     def type(self, request: ApiRequest, fsid: str, type_id: str) -> Any:
-        raise pending('crush.type')
+        return _find(osd_map_view(self.cluster).types, 'id', str(int(type_id)), 'crush_type')
 
 
 CONTROLLER = CrushController

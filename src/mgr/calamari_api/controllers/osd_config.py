@@ -1,14 +1,16 @@
 """Calamari resource: osd_config."""
 from typing import Any
 
-from . import BaseController, pending
+from . import BaseController, cached_by
+from .maps import OSD_MAP_DEPS, osd_map_view
 from ..http import ApiRequest, accepted, not_modified
 from ..operations.osd import flags_operation
 
 
 class OsdConfigController(BaseController):
+    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('osd_config.get')
+        return osd_map_view(self.cluster).flags
 
     def update(self, request: ApiRequest, fsid: str) -> Any:
         operation = flags_operation(request.json_object(), self.cluster.source('osd_map'), self.cluster.name, fsid)

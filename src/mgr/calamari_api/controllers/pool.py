@@ -1,15 +1,36 @@
 """Calamari resource: pool."""
 from typing import Any, Dict
 
-from . import BaseController, pending
-from .maps import effective_config
-from ..http import ApiRequest, accepted, not_found_object
+from . import BaseController, cached_by
+from .maps import OSD_MAP_DEPS, effective_config, osd_map_view
+from ..http import ApiError, ApiRequest, accepted, not_found_object
 from ..operations import pool as pool_ops
+from ..views.pool import NoCrushRules, pool_defaults
+
+
+def find_pool(cluster: Any, pool_id: Any) -> Dict[str, Any]:
+    """The pool object (views/pool.py) or Calamari's 404 ``"Object of type pool with id N not found"``."""
+    pool = osd_map_view(cluster).pool_by_id.get(int(pool_id))
+    if pool is None:
+        raise not_found_object('pool', pool_id)
+    return pool
 
 
 class PoolController(BaseController):
     def list(self, request: ApiRequest, fsid: str) -> Any:
-        raise pending('pool.list')
+        """Every pool, by id; with ``?defaults`` (a presence flag) the defaults for a new pool instead."""
+        if request.has_query('defaults'):
+            return self.defaults()
+        return osd_map_view(self.cluster).pools
+
+    def defaults(self) -> Any:
+        config = effective_config(self.services)
+        if not config:
+            raise ApiError(503, 'Cluster configuration unavailable')
+        try:
+            return pool_defaults(config, osd_map_view(self.cluster).rulesets)
+        except NoCrushRules:
+            raise ApiError(503, 'No CRUSH rules exist, pool creation is impossible')
 
     def _write_context(self) -> pool_ops.PoolContext:
         return pool_ops.PoolContext(self.cluster.source('osd_map'), self.cluster.source('osd_map_crush'),
@@ -25,8 +46,9 @@ class PoolController(BaseController):
         operation = pool_ops.create_operation(request.json_object(), self._write_context(), fsid)
         return accepted(self.services.requests.submit(operation))
 
+    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
-        raise pending('pool.get')
+        return find_pool(self.cluster, pool_id)
 
     def update(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         ctx = self._write_context()

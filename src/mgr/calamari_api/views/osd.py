@@ -85,6 +85,8 @@ class OsdMapView:
         self.rules = self.crush.rule_objects()
         self.rule_by_id = {r['id']: r for r in self.rules}
         self.rulesets = self.crush.rulesets()
+        self.nodes = self.crush.node_objects()
+        self.types = self.crush.type_objects()
         self.pools = [pool_object(p) for p in sorted(osd_map.get('pools', []), key=lambda p: p['pool'])]
         self.pool_by_id = {p['id']: p for p in self.pools}
         self.pool_by_name = {p['name']: p for p in self.pools}
