@@ -17,6 +17,11 @@ class HttpClient:
         self.context = None if verify or self.scheme == 'http' else ssl._create_unverified_context()
         self.cookies: Dict[str, str] = {}
 
+    def rebase(self, base: str) -> None:
+        """Talk to another mgr (after a failover), keeping the cookies."""
+        parts = urlsplit(base)
+        self.scheme, self.netloc, self.base = parts.scheme, parts.netloc, base.rstrip('/')
+
     def _connection(self) -> http.client.HTTPConnection:
         if self.scheme == 'https':
             return http.client.HTTPSConnection(self.netloc, timeout=self.timeout, context=self.context)

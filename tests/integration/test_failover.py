@@ -1,0 +1,133 @@
+"""Reliability on a second real cluster with two mgrs: the standby answers 503, `ceph mgr fail` under load
+hands the API over with users, sessions, finished requests and events intact, an in-flight request ends with
+an error, and a mon outage neither hangs nor breaks the module."""
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from tests.http_client import HttpClient
+from tests.integration.cluster import RealCluster, wait_for
+
+
+@pytest.fixture(scope='module')
+def ha():
+    cluster = RealCluster(tempfile.mkdtemp(prefix='calamari-ha-'))
+    cluster.up('--no-install', '--mgrs', '2')
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+
+
+def active_url(cluster: RealCluster) -> str:
+    return cluster.ceph_json('mgr', 'services').get('calamari_api', '').rstrip('/')
+
+
+def mgr_urls(cluster: RealCluster):
+    dump = cluster.ceph_json('mgr', 'dump')
+    active = dump['active_name']
+    ports = {'x': cluster.api_port, 'y': cluster.api_port + 1}
+    standby = next(m for m in ports if m != active)
+    return active, f'http://127.0.0.1:{ports[active]}', f'http://127.0.0.1:{ports[standby]}'
+
+
+def status_of(base: str, path: str = '/api/v2/info') -> int:
+    try:
+        return HttpClient(base, timeout=5).get(path).status_code
+    except OSError:
+        return 0
+
+
+def test_standby_answers_503_pointing_at_the_active(ha):
+    _, active, standby = mgr_urls(ha)
+    wait_for(lambda: status_of(standby) == 503, 60, 'the standby to answer')
+    response = HttpClient(standby).get('/api/v2/cluster')
+    assert response.status_code == 503
+    assert 'standby' in response.json()['detail'] and active.split(':')[-1] in response.json()['detail']
+
+
+def test_failover_keeps_state_and_fails_in_flight_requests(ha, capsys):
+    active_name, active, standby = mgr_urls(ha)
+    ha.create_user('ha-reader', 'ha-reader-pw', 'readonly')
+    admin = ha.client(base=active)
+    reader = ha.client(username='ha-reader', password='ha-reader-pw', base=active)
+    # a finished request, and one that will still be running when the mgr goes away
+    response = admin.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': True})
+    assert response.status_code == 202
+    finished_id = response.json()['request_id']
+    wait_for(lambda: admin.get(f'/api/v2/request/{finished_id}').json()['state'] == 'complete', 60, 'request')
+    fqdn = admin.get('/api/v2/server').json()[0]['fqdn']
+    blocked = admin.post(f'/api/v2/server/{fqdn}/debug_job', {'cmd': 'ceph.selftest_block', 'args': []})
+    assert blocked.status_code == 202, blocked.content
+    blocked_id = blocked.json()['request_id']
+    events_before = admin.get('/api/v2/event?page_size=1000').json()['count']
+
+    # steady read + write load against whichever mgr is active, while it fails over
+    stop = threading.Event()
+    outcomes = []
+
+    def load():
+        while not stop.is_set():
+            for base in (active, standby):
+                code = status_of(base, f'/api/v2/cluster/{ha.fsid}/osd')
+                outcomes.append((time.time(), base, code))
+            time.sleep(0.05)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    failed_at = time.time()
+    ha.ceph('mgr', 'fail', active_name)
+    new_base = wait_for(lambda: active_url(ha) if active_url(ha) not in ('', active) else None, 90,
+                        'a new active mgr')
+    ha.wait_api(base=new_base)
+    back_at = wait_for(lambda: time.time() if status_of(new_base, '/api/v2/info') == 200 else None, 90, 'the API')
+    stop.set()
+    worker.join()
+    with capsys.disabled():
+        print(f'\nfailover: API unavailable for {back_at - failed_at:.1f}s (ceph mgr fail -> new active answers)')
+    assert not any(code >= 500 and code != 503 for _, _, code in outcomes), outcomes
+
+    # the same cookies still work on the new active mgr
+    admin.rebase(new_base)
+    reader.rebase(new_base)
+    assert reader.get(f'/api/v2/cluster/{ha.fsid}/osd').status_code == 200
+    assert reader.get('/api/v2/user/me').json()['username'] == 'ha-reader'
+    finished = admin.get(f'/api/v2/request/{finished_id}').json()
+    assert finished['state'] == 'complete' and finished['error'] is False
+    lost = wait_for(lambda: admin.get(f'/api/v2/request/{blocked_id}').json(), 30, 'the lost request')
+    assert lost['state'] == 'complete' and lost['error'] is True and lost['error_message'], lost
+    assert admin.get('/api/v2/event?page_size=1000').json()['count'] >= events_before
+    restore = admin.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': False})
+    assert restore.status_code == 202
+
+
+def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
+    base = active_url(ha)
+    client = ha.client(base=base)
+    pid = int(open(os.path.join(ha.dir, 'run', 'mon.a.pid')).read())
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not os.path.exists(f'/proc/{pid}'), 30, 'the mon to stop')
+    try:
+        started = time.time()
+        response = client.get(f'/api/v2/cluster/{ha.fsid}/osd')
+        assert response.status_code in (200, 503)           # last known maps, or a clear 503
+        assert time.time() - started < 30
+        write = client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': True})
+        assert write.status_code in (202, 503), write.content
+    finally:
+        subprocess.run(['ceph-mon', '-c', ha.conf, '-i', 'a'], check=True)
+    wait_for(lambda: ha.ceph('status', check=False, timeout=20).returncode == 0, 60, 'the mon')
+    if write.status_code == 202:
+        request_id = write.json()['request_id']
+        done = wait_for(lambda: client.get(f'/api/v2/request/{request_id}').json()['state'] == 'complete', 180,
+                        'the write to finish (or fail) after the outage')
+        assert done
+    client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': False})
+    assert client.get(f'/api/v2/cluster/{ha.fsid}/osd').status_code == 200
+    health = ha.ceph_json('health', 'detail')
+    assert 'MGR_MODULE_ERROR' not in health.get('checks', {})
