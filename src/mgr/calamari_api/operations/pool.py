@@ -129,29 +129,32 @@ def derive_min_size(size: int, min_size: int) -> int:
 
 # -- stage 3 -------------------------------------------------------------------------------------
 
-def attribute_commands(pool_name: str, attrs: Dict[str, Any], ctx: PoolContext) -> List[Dict[str, Any]]:
-    """``osd pool set`` per property in POOL_PROPERTIES order, then quotas (rename is added by callers)."""
-    commands: List[Dict[str, Any]] = []
+def attribute_steps(pool_name: str, attrs: Dict[str, Any], ctx: PoolContext) -> List[Step]:
+    """``osd pool set`` per property in POOL_PROPERTIES order, then quotas, as one wave (the mon applies
+    them in order to its pending map, so they commit together); the application key needs the application
+    enabled first, so it follows in a second wave.  Renames are added by callers, last."""
+    wave: List[Dict[str, Any]] = []
+    after: List[Dict[str, Any]] = []
     for var in POOL_PROPERTIES:
-        if var not in attrs or var in ('pg_num', 'pgp_num'):
+        if var not in attrs:
             continue
         value = attrs[var]
         if var == 'crash_replay_interval':
-            commands.append({'prefix': 'osd pool application enable', 'pool': pool_name, 'app': CALAMARI_APP,
-                             'yes_i_really_mean_it': True})
-            commands.append({'prefix': 'osd pool application set', 'pool': pool_name, 'app': CALAMARI_APP,
-                             'key': CRASH_REPLAY_KEY, 'value': str(value)})
+            wave.append({'prefix': 'osd pool application enable', 'pool': pool_name, 'app': CALAMARI_APP,
+                         'yes_i_really_mean_it': True})
+            after.append({'prefix': 'osd pool application set', 'pool': pool_name, 'app': CALAMARI_APP,
+                          'key': CRASH_REPLAY_KEY, 'value': str(value)})
         elif var == 'crush_ruleset':
-            commands.append(_set(pool_name, 'crush_rule', ctx.rule_name(value)))
+            wave.append(_set(pool_name, 'crush_rule', ctx.rule_name(value)))
         elif var == 'hashpspool':
-            commands.append(_set(pool_name, var, '1' if value else '0', sure=True))
+            wave.append(_set(pool_name, var, '1' if value else '0', sure=True))
         else:
-            commands.append(_set(pool_name, var, str(value), sure=var == 'size'))
+            wave.append(_set(pool_name, var, str(value), sure=var == 'size'))
     for attr, field in QUOTAS:
         if attr in attrs:
-            commands.append({'prefix': 'osd pool set-quota', 'pool': pool_name, 'field': field,
-                             'val': str(attrs[attr])})
-    return commands
+            wave.append({'prefix': 'osd pool set-quota', 'pool': pool_name, 'field': field,
+                         'val': str(attrs[attr])})
+    return [Commands(w) for w in (wave, after) if w]
 
 
 def _set(pool_name: str, var: str, val: Any, sure: bool = False) -> Dict[str, Any]:
@@ -176,8 +179,9 @@ def create_operation(body: Dict[str, Any], ctx: PoolContext, fsid: str) -> Opera
         size = attrs.get('size') or ctx.config_int('osd_pool_default_size', 3)
         min_size = attrs.get('min_size') or ctx.config_int('osd_pool_default_min_size', 0)
         attrs['min_size'] = derive_min_size(size, min_size)
-    steps: List[Step] = [Commands([create])]
-    steps += command_steps(attribute_commands(name, attrs, ctx))
+    # pgp_num is validated, then ignored (Ceph makes pgp_num = pg_num)
+    later = {k: v for k, v in attrs.items() if k not in ('name', 'pg_num', 'pgp_num', 'type', 'erasure_code_profile')}
+    steps: List[Step] = [Commands([create])] + attribute_steps(name, later, ctx)
     steps.append(WaitFor(pool_created(name), status='Running'))
     return Operation(f"Creating pool '{name}'", steps, fsid=fsid)
 
@@ -193,21 +197,17 @@ def update_operation(pool_id: int, body: Dict[str, Any], ctx: PoolContext, fsid:
         size = attrs.get('size', pool['size'])
         attrs['min_size'] = derive_min_size(size, attrs.get('min_size', pool['min_size']))
     name = pool['pool_name']
-    commands = attribute_commands(name, attrs, ctx)
-    rename = [{'prefix': 'osd pool rename', 'srcpool': name, 'destpool': attrs['name']}] \
+    rename = command_steps([{'prefix': 'osd pool rename', 'srcpool': name, 'destpool': attrs['name']}]) \
         if 'name' in attrs and attrs['name'] != name else []
     if 'pg_num' not in attrs:
-        if 'pgp_num' in attrs:
-            commands.append(_set(name, 'pgp_num', str(attrs['pgp_num'])))
         described = ', '.join(f'{k}={v}' for k, v in attrs.items())
-        return Operation(f"Modifying pool '{name}' ({described})", command_steps(commands + rename), fsid=fsid)
+        return Operation(f"Modifying pool '{name}' ({described})", attribute_steps(name, attrs, ctx) + rename,
+                         fsid=fsid)
     pg_num = attrs['pg_num']
-    pgp_num = attrs.get('pgp_num', pg_num)
-    commands += [_set(name, 'pg_num', str(pg_num)), _set(name, 'pgp_num', str(pgp_num))]
-    steps = command_steps(commands)
+    pgp_num = attrs.setdefault('pgp_num', pg_num)
+    steps = attribute_steps(name, attrs, ctx)
     steps.append(WaitFor(pgs_settled(pool_id, pg_num, pgp_num), status=f'Waiting for PG creation (0/{pg_num})'))
-    steps += command_steps(rename)
-    return Operation(f"Growing pool '{name}' to {pg_num} PGs", steps, fsid=fsid)
+    return Operation(f"Growing pool '{name}' to {pg_num} PGs", steps + rename, fsid=fsid)
 
 
 def delete_operation(pool: Dict[str, Any], fsid: str) -> Operation:
