@@ -3,11 +3,14 @@
 CALAMARI_TEST_CLUSTER_DIR=<dir> reuses a cluster already started there with tools/dev-cluster (the mgr is
 failed over first so it loads the current code) and leaves it running afterwards."""
 import os
+import sys
 import tempfile
 
 import pytest
 
-from tests.integration.cluster import RealCluster, wait_for
+from tests.integration.cluster import REPO, RealCluster, wait_for
+
+sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))   # the route table and schemas, for sweeps and checks
 
 
 @pytest.fixture(scope='session')
