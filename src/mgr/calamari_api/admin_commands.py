@@ -9,12 +9,13 @@ from typing import Any, Optional
 
 from mgr_module import CLIReadCommand, CLIWriteCommand, HandleCommandResult
 
-from .auth import ROLES
+from .auth import NO_ROLE, ROLES
+from .server import check_pem_pair
 
 PREFIX = 'calamari-api'
 
 
-def _secret(inbuf: Optional[str], what: str) -> Optional[str]:
+def _secret(inbuf: Optional[str]) -> Optional[str]:
     value = (inbuf or '').strip('\r\n')
     return value or None
 
@@ -26,8 +27,8 @@ def _err(message: str, code: int = -errno.EINVAL) -> HandleCommandResult:
 @CLIWriteCommand(f'{PREFIX} user-create')
 def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = '',
                 inbuf: Optional[str] = None) -> HandleCommandResult:
-    """Create an API user; the password is read from -i <file>"""
-    password = _secret(inbuf, 'password')
+    """Create an API user (role readonly, read/write, superuser or none); the password is read from -i <file>"""
+    password = _secret(inbuf)
     if not password:
         return _err('Please specify the password with "-i <file>"')
     try:
@@ -63,7 +64,7 @@ def user_delete(mgr: Any, username: str) -> HandleCommandResult:
 @CLIWriteCommand(f'{PREFIX} user-set-password')
 def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set a user's password from -i <file> (ends their sessions)"""
-    password = _secret(inbuf, 'password')
+    password = _secret(inbuf)
     if not password:
         return _err('Please specify the password with "-i <file>"')
     user = _find(mgr, username)
@@ -75,9 +76,9 @@ def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> H
 
 @CLIWriteCommand(f'{PREFIX} user-set-role')
 def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
-    """Set a user's role: readonly, read/write or superuser"""
-    if role not in ROLES:
-        return _err(f'Role must be one of {", ".join(ROLES)}')
+    """Set a user's role: readonly, read/write, superuser or none (no access)"""
+    if role not in ROLES + (NO_ROLE,):
+        return _err(f'Role must be one of {", ".join(ROLES + (NO_ROLE,))}')
     user = _find(mgr, username)
     if user is None:
         return _err(f'User {username!r} does not exist', -errno.ENOENT)
@@ -110,7 +111,7 @@ def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandR
         return _err('Please specify a PEM certificate with "-i <file>"')
     mgr.set_store('crt', inbuf)
     mgr.restart_server()
-    return HandleCommandResult(0, '', 'SSL certificate updated')
+    return HandleCommandResult(0, '', 'SSL certificate updated' + _pair_warning(mgr))
 
 
 @CLIWriteCommand(f'{PREFIX} set-ssl-certificate-key')
@@ -120,7 +121,15 @@ def set_ssl_certificate_key(mgr: Any, inbuf: Optional[str] = None) -> HandleComm
         return _err('Please specify a PEM private key with "-i <file>"')
     mgr.set_store('key', inbuf)
     mgr.restart_server()
-    return HandleCommandResult(0, '', 'SSL certificate key updated')
+    return HandleCommandResult(0, '', 'SSL certificate key updated' + _pair_warning(mgr))
+
+
+def _pair_warning(mgr: Any) -> str:
+    cert, key = mgr.get_store('crt'), mgr.get_store('key')
+    if not cert or not key:
+        return ' (set the other half too: set-ssl-certificate / set-ssl-certificate-key)'
+    problem = check_pem_pair(cert, key)
+    return f'; warning: the certificate and key do not work together yet: {problem}' if problem else ''
 
 
 @CLIReadCommand(f'{PREFIX} dump-maps')

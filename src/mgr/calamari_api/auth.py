@@ -3,17 +3,21 @@
 Calamari used Django sessions: a ``calamari_sessionid`` cookie (HttpOnly) and an ``XSRF-TOKEN`` cookie
 that JavaScript reads and echoes in ``X-XSRF-TOKEN`` (or ``X-CSRFToken``) on unsafe methods.  Here a
 session is a random id whose SHA-256 is the store key (``session/<hash>``), so a leaked store does not
-leak live sessions; its CSRF token is bound to it and rotated at login.
+leak live sessions; its CSRF token is bound to it and rotated at login.  Users are ``user/<id>`` records
+with scrypt hashes.  Everything is loaded at start, so sessions and users survive a mgr failover.
+Nothing here logs a password, a session id or a CSRF token.
 """
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import threading
 import time
 from base64 import b64decode, b64encode
 from typing import Any, Callable, Dict, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 from .http import ApiError, ApiRequest, detail, permission_denied
 from .store import KVStore
@@ -22,17 +26,68 @@ log = logging.getLogger(__name__)
 
 SESSION_COOKIE = 'calamari_sessionid'
 CSRF_COOKIE = 'XSRF-TOKEN'
-CSRF_HEADERS = ('X-Xsrf-Token', 'X-Csrftoken')
+CSRF_HEADERS = ('X-Xsrf-Token', 'X-Csrftoken')      # AngularCSRFRename: X-XSRF-TOKEN wins over X-CSRFToken
 ROLES = ('readonly', 'read/write', 'superuser')
+NO_ROLE = 'none'                                     # CLI spelling of "in no group": 403 everywhere
 USERNAME_RE = re.compile(r'^[\w.@+-]+$', re.ASCII)
 USERNAME_MAX = 30
+EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
+EMAIL_MAX = 75
 NOT_AUTHENTICATED = 'Authentication credentials were not provided.'
 SCRYPT = {'n': 2 ** 14, 'r': 8, 'p': 1}
+DEFAULT_SESSION_EXPIRE = 1209600.0                   # two weeks, Django's SESSION_COOKIE_AGE
+MAX_SESSIONS_PER_USER = 64                           # oldest sessions of a user are ended beyond this
 
-# Login throttling: after THROTTLE_FAILURES failures within THROTTLE_WINDOW seconds for one username or one
-# address, further attempts are refused with 429 until the window has passed since the last failure.
-THROTTLE_FAILURES = 5
-THROTTLE_WINDOW = 300.0
+
+class Throttle:
+    """Failed logins per key (``user:<name>``, ``addr:<ip>``) within a sliding window.  A key with ``limit``
+    failures in the last ``window`` seconds is refused until the oldest of them leaves the window."""
+
+    def __init__(self, clock: Callable[[], float], window: float = 300.0, user_limit: int = 5,
+                 addr_limit: int = 20, max_keys: int = 10000) -> None:
+        self._clock = clock
+        self.window = window
+        self.limits = {'user': user_limit, 'addr': addr_limit}
+        self._max_keys = max_keys
+        self._failures: Dict[str, List[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> List[float]:
+        recent = [t for t in self._failures.get(key, []) if now - t < self.window]
+        if recent:
+            self._failures[key] = recent
+        else:
+            self._failures.pop(key, None)
+        return recent
+
+    def wait(self, keys: Tuple[str, ...]) -> float:
+        """Seconds until these keys may try again (0: now)."""
+        now = self._clock()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                limit = self.limits[key.split(':', 1)[0]]
+                recent = self._recent(key, now)
+                if len(recent) >= limit:
+                    wait = max(wait, self.window - (now - recent[-limit]))
+        return wait
+
+    def failed(self, keys: Tuple[str, ...]) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._failures) >= self._max_keys:
+                for key in list(self._failures):
+                    self._recent(key, now)
+            for key in keys:
+                limit = self.limits[key.split(':', 1)[0]]
+                self._failures[key] = (self._failures.get(key, []) + [now])[-limit:]
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
 
 def hash_password(password: str, salt: Optional[bytes] = None) -> str:
@@ -55,6 +110,7 @@ def check_password(password: str, encoded: str) -> bool:
 
 
 def username_errors(username: Any) -> List[str]:
+    """Django 1.5 ``User.username`` validation, in DRF's list form."""
     if not isinstance(username, str) or not username:
         return ['This field is required.']
     errors = []
@@ -64,6 +120,25 @@ def username_errors(username: Any) -> List[str]:
         errors.append('Enter a valid username. This value may contain only letters, numbers and @/./+/-/_ '
                       'characters.')
     return errors
+
+
+def email_errors(email: Any) -> List[str]:
+    if email is None or email == '':
+        return []
+    if not isinstance(email, str) or not EMAIL_RE.match(email):
+        return ['Enter a valid email address.']
+    if len(email) > EMAIL_MAX:
+        return [f'Ensure this value has at most {EMAIL_MAX} characters (it has {len(email)}).']
+    return []
+
+
+def same_origin(url: str, origin: str) -> bool:
+    """Django's ``same_origin``: scheme, host and port equal."""
+    try:
+        a, b = urlsplit(url), urlsplit(origin)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port) and a.hostname is not None
+    except ValueError:
+        return False
 
 
 class User:
@@ -86,10 +161,12 @@ def _token_hash(token: str) -> str:
 
 
 class Auth:
-    """All authentication state of the module.  ``store`` is a KVStore; ``options`` reads module options."""
+    """All authentication state of the module.  ``store`` is a KVStore; ``options`` reads module options;
+    ``clock`` is injectable for tests; ``secure_cookies`` says whether cookies get ``Secure`` even when
+    the request itself did not arrive over TLS."""
 
     def __init__(self, store: KVStore, options: Callable[[str], Any], clock: Callable[[], float] = time.time,
-                 secure_cookies: Callable[[], bool] = lambda: False) -> None:
+                 secure_cookies: Callable[[], bool] = lambda: False, throttle: Optional[Throttle] = None) -> None:
         self._store = store
         self._option = options
         self._clock = clock
@@ -97,7 +174,9 @@ class Auth:
         self._lock = threading.RLock()
         self._users: Dict[int, Dict[str, Any]] = {}
         self._sessions: Dict[str, Dict[str, Any]] = {}
-        self._failures: Dict[str, List[float]] = {}
+        self._next_id = 1
+        self._dummy_hash: Optional[str] = None
+        self.throttle = throttle or Throttle(clock)
         self.load()
 
     # -- persistence ----------------------------------------------------------------------------
@@ -105,15 +184,26 @@ class Auth:
         with self._lock:
             self._users = {int(k): v for k, v in self._store.prefix_json('user/').items() if k.isdigit()}
             self._sessions = self._store.prefix_json('session/')
+            self._next_id = max([int(self._store.get_json('user_next_id', 1) or 1)] +
+                                [i + 1 for i in self._users])
             self.expire_sessions()
 
-    def expire_sessions(self) -> None:
+    def session_expire(self) -> float:
+        try:
+            value = float(self._option('session_expire') or DEFAULT_SESSION_EXPIRE)
+        except (TypeError, ValueError):
+            value = DEFAULT_SESSION_EXPIRE
+        return value if value > 0 else DEFAULT_SESSION_EXPIRE
+
+    def expire_sessions(self) -> int:
+        """Drop expired sessions and sessions of deleted users (memory and store); return how many."""
         now = self._clock()
         with self._lock:
             dead = [key for key, s in self._sessions.items()
                     if s.get('expires', 0) <= now or s.get('user_id') not in self._users]
             for key in dead:
                 self._drop_session(key)
+        return len(dead)
 
     def _drop_session(self, key: str) -> None:
         self._sessions.pop(key, None)
@@ -140,88 +230,124 @@ class Auth:
                     return User(dict(record))
         return None
 
-    def create_user(self, username: str, password: str, email: str = '', role: str = 'read/write') -> User:
+    @staticmethod
+    def _check_role(role: Optional[str]) -> Optional[str]:
+        if role == NO_ROLE or role is None:
+            return None
         if role not in ROLES:
-            raise ValueError(f'role must be one of {", ".join(ROLES)}')
-        errors = username_errors(username)
+            raise ValueError(f'role must be one of {", ".join(ROLES + (NO_ROLE,))}')
+        return role
+
+    def create_user(self, username: str, password: str, email: str = '', role: Optional[str] = 'read/write') -> User:
+        """Raise ValueError (bad field) or KeyError (username taken)."""
+        role = self._check_role(role)
+        errors = username_errors(username) or email_errors(email)
         if errors:
             raise ValueError(errors[0])
+        password_hash = hash_password(password)     # slow: outside the lock
         with self._lock:
             if self.user_by_name(username):
                 raise KeyError(username)
-            user_id = max(self._users, default=0) + 1
+            user_id = self._next_id
+            self._next_id += 1
+            self._store.set_json('user_next_id', self._next_id)
             record = {'id': user_id, 'username': username, 'email': email or '', 'role': role,
-                      'password': hash_password(password), 'password_changed': self._clock()}
+                      'password': password_hash, 'password_changed': self._clock()}
             self._save_user(record)
-            return User(dict(record))
+        log.info('user %r created (id %d, role %s)', username, user_id, role or NO_ROLE)
+        return User(dict(record))
 
     def update_user(self, user_id: int, keep_session: Optional[str] = None, **changes: Any) -> User:
+        """Change ``username``, ``email``, ``password`` or ``role`` (a ``role`` key, even None, is applied).
+        A new password ends the user's sessions except ``keep_session`` (a session key).
+        Raise KeyError (no such user), ValueError (bad value) or FileExistsError (username taken)."""
+        password = changes.pop('password', None)
+        if 'role' in changes:
+            changes['role'] = self._check_role(changes['role'])
+        username = changes.get('username')
+        if username is not None:
+            errors = username_errors(username)
+            if errors:
+                raise ValueError(errors[0])
+        if changes.get('email'):
+            errors = email_errors(changes['email'])
+            if errors:
+                raise ValueError(errors[0])
+        password_hash = hash_password(password) if password is not None else None
         with self._lock:
             record = dict(self._users[user_id])
-            password = changes.pop('password', None)
-            record.update({k: v for k, v in changes.items() if v is not None})
-            if password is not None:
-                record['password'] = hash_password(password)
+            if username is not None and username != record['username'] and self.user_by_name(username):
+                raise FileExistsError(username)
+            record.update({k: v for k, v in changes.items() if v is not None or k == 'role'})
+            if password_hash is not None:
+                record['password'] = password_hash
                 record['password_changed'] = self._clock()
             self._save_user(record)
-            if password is not None:
+            if password_hash is not None:
                 self._end_user_sessions(user_id, keep=keep_session)
-            return User(dict(record))
+        return User(dict(record))
 
     def delete_user(self, user_id: int) -> None:
         with self._lock:
-            self._users.pop(user_id, None)
+            record = self._users.pop(user_id, None)
             self._store.delete(f'user/{user_id}')
             self._end_user_sessions(user_id)
+        if record:
+            log.info('user %r deleted', record['username'])
 
     def _end_user_sessions(self, user_id: int, keep: Optional[str] = None) -> None:
         for key, session in list(self._sessions.items()):
             if session.get('user_id') == user_id and key != keep:
                 self._drop_session(key)
 
-    # -- login / logout -------------------------------------------------------------------------
-    def _throttled(self, keys: Tuple[str, ...]) -> float:
-        now = self._clock()
-        wait = 0.0
+    def sessions_of(self, user_id: int) -> int:
         with self._lock:
-            for key in keys:
-                recent = [t for t in self._failures.get(key, []) if now - t < THROTTLE_WINDOW]
-                self._failures[key] = recent
-                if len(recent) >= THROTTLE_FAILURES:
-                    wait = max(wait, THROTTLE_WINDOW - (now - recent[-1]))
-        return wait
+            return sum(1 for s in self._sessions.values() if s.get('user_id') == user_id)
+
+    # -- login / logout -------------------------------------------------------------------------
+    def _verify(self, username: str, password: str) -> Optional[User]:
+        """The user if the password is right.  An unknown user costs one scrypt too (no timing oracle)."""
+        user = self.user_by_name(username)
+        if user is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+            check_password(password, self._dummy_hash)
+            return None
+        return user if check_password(password, user.record.get('password', '')) else None
 
     def login(self, request: ApiRequest, username: str, password: str) -> Tuple[str, str]:
         """Check credentials; return a new (session id, csrf token) or raise 401/429."""
-        keys = (f'user:{username}', f'addr:{request.remote_addr}')
-        wait = self._throttled(keys)
+        shown = username[:64]
+        keys = (f'user:{username[:256]}', f'addr:{request.remote_addr}')
+        wait = self.throttle.wait(keys)
         if wait > 0:
-            log.warning('login refused for %r from %s: too many failed attempts', username, request.remote_addr)
-            raise ApiError(429, {'detail': f'Too many failed login attempts; try again in {int(wait) + 1} seconds'},
-                           headers={'Retry-After': str(int(wait) + 1)})
-        user = self.user_by_name(username)
-        if user is None or not check_password(password, user.record.get('password', '')):
-            with self._lock:
-                for key in keys:
-                    self._failures.setdefault(key, []).append(self._clock())
-            log.warning('failed login for %r from %s', username, request.remote_addr)
+            seconds = max(1, math.ceil(wait))
+            log.warning('login refused for %r from %s: too many failed attempts (retry in %ds)',
+                        shown, request.remote_addr, seconds)
+            raise ApiError(429, {'detail': f'Too many failed login attempts; try again in {seconds} seconds'},
+                           headers={'Retry-After': str(seconds)})
+        user = self._verify(username, password)
+        if user is None:
+            self.throttle.failed(keys)
+            log.warning('failed login for %r from %s', shown, request.remote_addr)
             raise ApiError(401, {'message': 'User authentication failed'})
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+        self.throttle.succeeded(keys[0])
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             self.logout(old)
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
         now = self._clock()
-        session = {'user_id': user.id, 'csrf': csrf, 'created': now,
-                   'expires': now + float(self._option('session_expire') or 1209600)}
+        session = {'user_id': user.id, 'csrf': csrf, 'created': now, 'expires': now + self.session_expire()}
         key = _token_hash(session_id)
+        self.expire_sessions()
         with self._lock:
             self._sessions[key] = session
-        self._store.set_json(f'session/{key}', session)
-        log.info('user %r logged in from %s', username, request.remote_addr)
+            self._store.set_json(f'session/{key}', session)
+            mine = sorted((s['created'], k) for k, s in self._sessions.items() if s.get('user_id') == user.id)
+            for _, old_key in mine[:-MAX_SESSIONS_PER_USER]:
+                self._drop_session(old_key)
+        log.info('user %r logged in from %s', shown, request.remote_addr)
         return session_id, csrf
 
     def logout(self, session_id: Optional[str]) -> None:
@@ -265,13 +391,14 @@ class Auth:
         return user
 
     def check_csrf(self, request: ApiRequest) -> None:
-        """Django 1.5's CsrfViewMiddleware for an authenticated session, with the token bound to it."""
+        """Django 1.5's CsrfViewMiddleware for an authenticated session (same order and messages), with
+        the token also bound to the session: the cookie must be this session's token."""
         if request.scheme == 'https':
             referer = request.headers.get('Referer')
             if not referer:
                 raise detail(403, 'CSRF Failed: Referer checking failed - no Referer.')
             good = f'{request.base_url}/'
-            if not referer.startswith(good):
+            if not same_origin(referer, good):
                 raise detail(403, f'CSRF Failed: Referer checking failed - {referer} does not match {good}.')
         cookie = request.cookies.get(CSRF_COOKIE)
         if not cookie:
@@ -291,6 +418,7 @@ class Auth:
 
     @staticmethod
     def check_role(request: ApiRequest) -> None:
+        """Calamari's IsRoleAllowed: readonly → safe methods only; read/write and superuser → all; no role → none."""
         user = request.user
         if user.role not in ROLES:
             raise permission_denied()
@@ -304,17 +432,19 @@ class Auth:
 
     def finish_response(self, request: ApiRequest, response: Any, endpoint: Any) -> None:
         """Write the cookies handlers asked for, with the right attributes."""
-        expire = int(float(self._option('session_expire') or 1209600))
+        expire = int(self.session_expire())
         for name, value, attrs in request.set_cookies:
             cookie = response.cookie
             cookie[name] = value
             cookie[name]['path'] = '/'
-            if value == '':
-                cookie[name]['max-age'] = 0
-            else:
-                cookie[name]['max-age'] = expire
+            cookie[name]['max-age'] = 0 if value == '' else expire
+            cookie[name]['expires'] = 0 if value == '' else expire
             if attrs.get('httponly'):
                 cookie[name]['httponly'] = True
             cookie[name]['samesite'] = 'Lax'
             if request.scheme == 'https' or self._secure():
                 cookie[name]['secure'] = True
+        if request.set_cookies:
+            # Django's never_cache on login/logout: responses that set credentials are never cached.
+            response.headers['Cache-Control'] = 'no-cache, no-store, must-revalidate, max-age=0'
+            response.headers['Expires'] = 'Thu, 01 Jan 1970 00:00:00 GMT'

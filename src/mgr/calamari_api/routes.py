@@ -67,12 +67,12 @@ ROUTES: List[Route] = [
     _r('GET', 'bench/fixed', 'info.bench_fixed'),    # benchmark ceiling; 404 unless bench_fixed_body is on
     _r('GET', '', 'info.api_root'),
     _r('GET', 'grains*', 'grains.local'),
-    _r('GET', 'user', 'user.list'),
-    _r('POST', 'user', 'user.create'),
-    _r('GET', 'user/{user_id}', 'user.get'),
-    _r('PUT', 'user/{user_id}', 'user.update'),
-    _r('PATCH', 'user/{user_id}', 'user.update'),
-    _r('DELETE', 'user/{user_id}', 'user.delete'),
+    _r('GET', 'user', 'user.list', versions=V1_V2),      # v1: the same views (the UIs read v1 user/me)
+    _r('POST', 'user', 'user.create', versions=V1_V2),
+    _r('GET', 'user/{user_id}', 'user.get', versions=V1_V2),
+    _r('PUT', 'user/{user_id}', 'user.update', versions=V1_V2),
+    _r('PATCH', 'user/{user_id}', 'user.update', versions=V1_V2),
+    _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2),
     # -- clusters --------------------------------------------------------------------------------
     _r('GET', 'cluster', 'cluster.list'),
     _r('GET', C, 'cluster.get'),

@@ -2,6 +2,7 @@
 import logging
 import os
 import socket
+import ssl
 import tempfile
 import threading
 from typing import Any, Optional
@@ -69,6 +70,23 @@ class HttpServer:
                 self._thread.join(timeout=10)
             if self._tmpdir:
                 self._tmpdir.cleanup()
+
+
+def check_pem_pair(cert: str, key: str) -> Optional[str]:
+    """None when stdlib ssl accepts this certificate and key together, else the reason."""
+    with tempfile.TemporaryDirectory(prefix='calamari-api-') as tmp:
+        paths = []
+        for name, content in (('cert.pem', cert), ('key.pem', key)):
+            path = os.path.join(tmp, name)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(content)
+            paths.append(path)
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(*paths)
+        except (ssl.SSLError, OSError) as e:
+            return str(e)
+    return None
 
 
 def public_uri(scheme: str, addr: str, port: int, fallback_host: str) -> str:

@@ -183,12 +183,14 @@ class CalamariApp:
         public = endpoint.public or (method in endpoint.actions and endpoint.actions[method][0].public)
         if not public:
             request.user = auth.authenticate(request)      # raises 403 when anonymous
+            # Set before the checks below, so their 403s carry it too (DRF/IsRoleAllowed did).
+            cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
             if method not in SAFE_METHODS:
                 auth.check_csrf(request)
             auth.check_role(request)
-        elif method not in SAFE_METHODS:
-            auth.check_csrf_if_logged_in(request)
-        if request.user is not None or public:
+        else:
+            if method not in SAFE_METHODS:
+                auth.check_csrf_if_logged_in(request)
             cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
         lookup = 'GET' if method == 'HEAD' else method
         if method == 'OPTIONS':

@@ -1,25 +1,98 @@
-"""Calamari resource: user."""
-from typing import Any
+"""Calamari resource: user (``user`` and ``user/<id|me>``).
 
-from . import BaseController, pending
-from ..http import ApiRequest
+Fields ``id``, ``username``, ``email``; ``password`` is write-only.  Who may do what:
+- any user with a role reads the list and single users (as in Calamari);
+- creating (POST) and deleting (DELETE) users needs the ``superuser`` role (403 for the others;
+  Calamari let read/write users do it too);
+- PUT/PATCH change only your own account, superusers included (Calamari's tested behaviour:
+  403 ``{"detail": "Permission denied"}``); an administrator resets another user's password with
+  ``ceph calamari-api user-set-password``.  Roles are not an API field: ``ceph calamari-api user-set-role``.
+- PATCH without ``password`` keeps it (Calamari answered 500); PUT needs ``username`` and ``password``.
+- A password change ends the user's other sessions and keeps the one that made it.
+"""
+from typing import Any, Dict, List
+
+from . import BaseController
+from ..auth import User, email_errors, username_errors
+from ..http import ApiRequest, Response, detail, no_content, not_found, permission_denied, validation_error
+
+TAKEN = 'User with this Username already exists.'
+REQUIRED = 'This field is required.'
+
+
+def _password_errors(value: Any) -> List[str]:
+    if not isinstance(value, str):
+        return ['Not a valid string.'] if value is not None else [REQUIRED]
+    return [] if value else [REQUIRED]
+
+
+def _field_errors(body: Dict[str, Any], required: tuple) -> Dict[str, List[str]]:
+    """DRF serializer errors for the writable fields present in ``body`` (or required)."""
+    checks = {'username': username_errors, 'password': _password_errors, 'email': email_errors}
+    errors = {}
+    for field, check in checks.items():
+        if field in body or field in required:
+            messages = check(body.get(field))
+            if messages:
+                errors[field] = messages
+    return errors
 
 
 class UserController(BaseController):
-    def list(self, request: ApiRequest) -> Any:
-        raise pending('user.list')
+    def _target(self, request: ApiRequest, user_id: str) -> User:
+        user = request.user if user_id == 'me' else self.services.auth.user_by_id(int(user_id))
+        if user is None:
+            raise not_found()
+        return user
 
-    def create(self, request: ApiRequest) -> Any:
-        raise pending('user.create')
+    def list(self, request: ApiRequest) -> Any:
+        return [user.to_api() for user in self.services.auth.users()]
 
     def get(self, request: ApiRequest, user_id: str) -> Any:
-        raise pending('user.get')
+        return self._target(request, user_id).to_api()
+
+    def create(self, request: ApiRequest) -> Any:
+        if not request.user.superuser:
+            raise permission_denied()
+        body = request.json_object()
+        errors = _field_errors(body, required=('username', 'password'))
+        if errors:
+            raise validation_error(errors)
+        try:
+            user = self.services.auth.create_user(body['username'], body['password'], email=body.get('email') or '',
+                                                  role='read/write')
+        except KeyError:
+            raise validation_error({'username': [TAKEN]})
+        return Response(201, user.to_api())
 
     def update(self, request: ApiRequest, user_id: str) -> Any:
-        raise pending('user.update')
+        """PUT (username and password required) or PATCH (any subset) of your own account."""
+        own = user_id == 'me' or int(user_id) == request.user.id
+        if not own:
+            raise detail(403, 'Permission denied')
+        body = request.json_object()
+        required = ('username', 'password') if request.method == 'PUT' else ()
+        errors = _field_errors(body, required)
+        if errors:
+            raise validation_error(errors)
+        changes = {field: body[field] for field in ('username', 'email', 'password') if field in body}
+        if 'email' in changes and changes['email'] is None:
+            changes['email'] = ''
+        auth = self.services.auth
+        try:
+            user = auth.update_user(request.user.id, keep_session=auth.session_key(request), **changes)
+        except KeyError:
+            raise not_found()
+        except FileExistsError:
+            raise validation_error({'username': [TAKEN]})
+        return user.to_api()
 
     def delete(self, request: ApiRequest, user_id: str) -> Any:
-        raise pending('user.delete')
+        if not request.user.superuser:
+            raise permission_denied()
+        user = self._target(request, user_id)
+        self.services.auth.delete_user(user.id)
+        return no_content()
 
 
 CONTROLLER = UserController
