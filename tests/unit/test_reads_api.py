@@ -138,14 +138,20 @@ def test_pool_defaults(client, base, module, services, mon_commands):
             'name': None, 'id': None, 'size': 1, 'pg_num': None, 'crush_ruleset': 0, 'min_size': 1,
             'crash_replay_interval': 0, 'pgp_num': None, 'hashpspool': True, 'full': None,
             'quota_max_objects': 0, 'quota_max_bytes': 0, 'type': None, 'erasure_code_profile': None}
-    # the mon config DB's value for the mons wins over the mgr's own
+    # options the mon config DB sets: the value the DB gives the mons wins over the mgr's own...
+    mon_db = {'osd_pool_default_size': '3', 'mon_max_pool_pg_num': '1024', 'osd_pool_default_min_size': '2'}
     mon_commands['config dump'] = (0, json.dumps([
-        {'section': 'mon', 'name': 'osd_pool_default_size', 'value': '3', 'mask': ''},
-        {'section': 'mon', 'name': 'mon_max_pool_pg_num', 'value': '1024', 'mask': ''},
-        {'section': 'mon', 'name': 'osd_pool_default_min_size', 'value': '9', 'mask': 'host:elsewhere'}]), '')
+        {'section': 'mon', 'name': name, 'value': value, 'mask': ''} for name, value in mon_db.items()]), '')
+    module.maps['config']['osd_pool_default_min_size'] = '7'    # ...unless the mgr's ceph.conf sets it
+
+    def foreign(entity, key):
+        if entity.startswith('mon.') and key in mon_db:
+            return mon_db[key]
+        return {'osd_pool_default_min_size': '1'}.get(key, module.maps['config'].get(key))
+    module._ceph_get_foreign_option = foreign
     changed(services)
     defaults = client.get(f'{base}/pool?defaults').json()
-    assert defaults['size'] == 3 and defaults['min_size'] == 1
+    assert defaults['size'] == 3 and defaults['min_size'] == 7
     pg_max = client.get(f'{base}/config/mon_max_pool_pg_num').json()
     assert pg_max == {'key': 'mon_max_pool_pg_num', 'value': '1024'}
     module.maps['osd_map_crush']['rules'] = []

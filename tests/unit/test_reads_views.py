@@ -6,7 +6,7 @@ from typing import Dict, List, Set
 
 import pytest
 
-from calamari_api.views.config import effective_config
+from calamari_api.views.config import db_option_names, effective_config, mon_value
 from calamari_api.views.crush import CrushIndex, rule_set_objects
 from calamari_api.views.mon import mon_objects
 from calamari_api.views.osd import OsdMapView, osd_flags
@@ -268,23 +268,20 @@ def test_pool_defaults_ruleset(config, rulesets, ruleset):
 
 
 def test_effective_config_merge():
-    mgr = {'osd_pool_default_size': '1', 'mon_max_pool_pg_num': '65536', 'osd_pool_default_min_size': '0'}
-    dump = [
-        {'section': 'global', 'name': 'osd_pool_default_size', 'value': '2', 'mask': ''},   # file wins (mgr: 1)
-        {'section': 'mon', 'name': 'osd_pool_default_size', 'value': '4', 'mask': ''},
-        {'section': 'mon.a', 'name': 'mon_max_pool_pg_num', 'value': '512', 'mask': ''},
-        {'section': 'mon', 'name': 'mon_max_pool_pg_num', 'value': '1024', 'mask': ''},
-        {'section': 'mon', 'name': 'osd_pool_default_min_size', 'value': '2', 'mask': 'host:x'},
-        {'section': 'osd', 'name': 'osd_max_backfills', 'value': '9', 'mask': ''},
-        {'section': 'global', 'name': 'some_new_option', 'value': 'v', 'mask': ''},
-    ]
-    merged = effective_config(mgr, dump)
-    assert merged['osd_pool_default_size'] == '1'
-    assert merged['mon_max_pool_pg_num'] == '512'
-    assert merged['osd_pool_default_min_size'] == '0'
-    assert 'osd_max_backfills' not in merged and merged['some_new_option'] == 'v'
-    assert effective_config(None, dump) is None
-    assert effective_config(mgr, None) == mgr
+    assert mon_value(1, 1, 4) == 4                  # the DB sets it for the mons: they use 4
+    assert mon_value(1, 2, 4) is None               # the mgr's ceph.conf overrides the DB: keep the mgr's 1
+    assert mon_value(True, True, True) is None
+    mgr = {'osd_pool_default_size': '1', 'mon_max_pool_pg_num': '65536', 'osd_pool_default_flag_hashpspool': 'true'}
+    merged = effective_config(mgr, {'mon_max_pool_pg_num': 512, 'osd_pool_default_flag_hashpspool': False})
+    assert merged == {'osd_pool_default_size': '1', 'mon_max_pool_pg_num': '512',
+                      'osd_pool_default_flag_hashpspool': 'false'}
+    assert effective_config(None, {}) is None
+    dump = [{'section': 'global', 'name': 'a_opt', 'value': '1', 'mask': ''},
+            {'section': 'mon.b', 'name': 'b_opt', 'value': '1', 'mask': 'host:x'},
+            {'section': 'osd', 'name': 'c_opt', 'value': '1', 'mask': ''},
+            {'section': 'mgr', 'name': 'mgr/calamari_api/ssl', 'value': 'false', 'mask': ''},
+            {'section': 'mon', 'name': 'a_opt', 'value': '2', 'mask': ''}]
+    assert db_option_names(dump) == ['a_opt', 'b_opt']
 
 
 def test_mons_quorum_rules():

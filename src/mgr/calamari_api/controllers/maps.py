@@ -59,11 +59,40 @@ def quorum_status(services: Any) -> Optional[Dict[str, Any]]:
 
 
 def effective_config(services: Any) -> Optional[Dict[str, str]]:
-    """The mgr's configuration merged with the mon config DB (see views/config.py).  ``config dump`` is a
-    mon round trip, so the result is cached for as long as the ``config`` source (at most 10 s)."""
+    """The configuration the mons act on, as well as a mgr module can know it (see views/config.py).
+    ``config dump`` is a mon round trip, so the result is cached for as long as the ``config`` source
+    (at most 10 s)."""
     cluster = services.cluster
-    return cluster.derived('effective_config', ('config',), lambda: config_views.effective_config(
-        cluster.source('config'), _json_query(services.mgr, {'prefix': 'config dump'})))
+
+    def build() -> Optional[Dict[str, str]]:
+        mgr_config = cluster.source('config')
+        if mgr_config is None:
+            return None
+        names = config_views.db_option_names(_json_query(services.mgr, {'prefix': 'config dump'}))
+        return config_views.effective_config(mgr_config, _mon_values(services.mgr, names, _mon_entity(cluster)))
+    return cluster.derived('effective_config', ('config',), build)
+
+
+def _mon_entity(cluster: Any) -> str:
+    name = (cluster.source('mon_status') or {}).get('name')
+    if not name:
+        mons = (cluster.source('mon_map') or {}).get('mons') or [{}]
+        name = mons[0].get('name', 'a')
+    return f'mon.{name}'
+
+
+def _mon_values(mgr: Any, names: Any, mon_entity: str) -> Dict[str, Any]:
+    mgr_entity = f'mgr.{mgr.get_mgr_id()}'
+    values: Dict[str, Any] = {}
+    for name in names:
+        try:
+            value = config_views.mon_value(mgr.get_ceph_option(name), mgr.get_foreign_ceph_option(mgr_entity, name),
+                                           mgr.get_foreign_ceph_option(mon_entity, name))
+        except Exception:           # KeyError for an unknown option; the C++ side may raise others
+            continue
+        if value is not None:
+            values[name] = value
+    return values
 
 
 def fetch_crush_binary(mgr: Any, timeout: float = MON_TIMEOUT) -> bytes:
