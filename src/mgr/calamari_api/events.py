@@ -357,16 +357,6 @@ class EventGenerator:
         servers = [s for s in self._state.get('servers') or [] if s != fqdn]
         self._set_state('servers', servers)
 
-    def forget_cluster(self, fsid: str) -> None:
-        """DELETE cluster: drop its events and summary; the next maps are a fresh baseline."""
-        self.log.forget_cluster(fsid)
-        with self._lock:
-            self._state = {'fsid': fsid}
-            self._state_dirty = True
-            self._osd_states = None
-            self._pending |= set(MAP_TYPES)
-        self._wake.set()
-
     def tick(self) -> None:
         """Late reporting / regained contact for servers and the cluster."""
         with self._work:
