@@ -44,7 +44,7 @@ class Throttle:
     failures in the last ``window`` seconds is refused until the oldest of them leaves the window."""
 
     def __init__(self, clock: Callable[[], float], window: float = 300.0, user_limit: int = 5,
-                 addr_limit: int = 20, max_keys: int = 10000) -> None:
+                 addr_limit: int = 50, max_keys: int = 10000) -> None:
         self._clock = clock
         self.window = window
         self.limits = {'user': user_limit, 'addr': addr_limit}
