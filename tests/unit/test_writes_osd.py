@@ -1,9 +1,6 @@
 """OSD PATCH, OSD commands and OSD flags (osd_config PATCH) over the fake mgr."""
 import pytest
-
-
-def sent(module):
-    return [cmd for _, _, cmd, tag in module.sent_commands if tag.startswith('calamari_api:')]
+from tests.unit.writes_support import drained, sent  # noqa: F401
 
 
 @pytest.fixture

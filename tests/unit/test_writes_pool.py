@@ -1,5 +1,6 @@
 """Pool POST/PATCH/DELETE: Calamari's validation cases (API reference §5) and the commands sent."""
 import pytest
+from tests.unit.writes_support import drained, sent  # noqa: F401
 
 
 @pytest.fixture
@@ -12,10 +13,6 @@ def mon(module, services):
     """Answer commands like a mon would (0, '', ''), remember them, and skip the config dump."""
     module.command_handler = lambda cmd: (0, '{}', '') if cmd['prefix'] == 'config dump' else (0, '', '')
     return module
-
-
-def sent(module):
-    return [cmd for _, _, cmd, tag in module.sent_commands if tag.startswith('calamari_api:')]
 
 
 def existing_pool(module):
@@ -152,16 +149,12 @@ def test_create_commands_and_coercion(client, pools, module, mon, services):
     ]
     request = client.get(f"/api/v2/request/{response.json()['request_id']}").json()
     assert request['headline'] == "Creating pool 'newpool'"
-    assert request['state'] == 'submitted'          # waits for the pool and its PGs
 
 
 def test_create_waits_for_the_pool_and_its_pgs(client, pools, module, mon, services):
+    # the mgr has the map with the new pool when 'osd pool create' returns; its PGs are being created
+    module.command_handler = lambda cmd: _create_pool(module, cmd)
     rid = client.post(pools, {'name': 'newpool', 'pg_num': 8}).json()['request_id']
-    new_pool = dict(existing_pool(module), pool=9, pool_name='newpool', pg_num=8, pg_placement_num=8)
-    module.maps['osd_map']['pools'].append(new_pool)
-    add_pg_summary(module, 9, {'creating': 8})
-    services.cluster.invalidate_all()
-    services.requests.tick()
     request = client.get(f'/api/v2/request/{rid}').json()
     assert request['state'] == 'submitted'
     assert request['status'] == f"Waiting for OSD map epoch {module.maps['osd_map']['epoch']}"
@@ -169,6 +162,14 @@ def test_create_waits_for_the_pool_and_its_pgs(client, pools, module, mon, servi
     services.cluster.invalidate_all()
     services.requests.tick()
     assert client.get(f'/api/v2/request/{rid}').json()['status'] == 'Completed successfully'
+
+
+def _create_pool(module, cmd):
+    if cmd['prefix'] == 'osd pool create':
+        new_pool = dict(existing_pool(module), pool=9, pool_name=cmd['pool'], pg_num=8, pg_placement_num=8)
+        module.maps['osd_map']['pools'].append(new_pool)
+        add_pg_summary(module, 9, {'creating': 8})
+    return (0, '{}', '') if cmd['prefix'] == 'config dump' else (0, '', '')
 
 
 def test_create_fails_when_the_pool_never_appears(client, pools, module, mon, services):
@@ -213,6 +214,7 @@ def test_patch_headline_and_rename_last(client, pools, module, mon):
 
 def test_patch_growing_pg_num(client, pools, module, mon, services):
     pool = existing_pool(module)
+    pool['pg_num_target'] = 16          # what the mgr's map says once 'osd pool set pg_num' has returned
     rid = client.patch(f"{pools}/{pool['pool']}", {'pg_num': 16}).json()['request_id']
     assert sent(module) == [
         {'prefix': 'osd pool set', 'pool': pool['pool_name'], 'var': 'pg_num', 'val': '16'},

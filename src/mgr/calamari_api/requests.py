@@ -8,6 +8,11 @@ arrive through ``on_command(tag)`` from ``notify('command', tag)`` (synchronousl
 request with the mon's ``outs`` as ``error_message``.  A background thread handles timeouts, timers,
 condition checks and persistence (one small KV key per request), so neither ``notify()`` nor HTTP
 threads ever wait.
+
+Every ``send_command`` is made from the engine's own thread: ceph-mgr keeps the *sending* thread's Python
+thread state to deliver the completion, and the thread state ``notify()`` runs in is temporary (sending
+from it crashed the mgr with a GPF in libpython when the completion arrived).  The engine's thread lives as
+long as the module and, when stopping, waits (briefly) for the commands still in flight.
 """
 import json
 import logging
@@ -27,6 +32,7 @@ SUBMITTED = 'submitted'
 COMPLETE = 'complete'
 STATES = (COMPLETE, SUBMITTED)
 LOST_CONTACT = 'Lost contact'
+STOP_GRACE = 5.0
 CANCELLED = 'Cancelled'
 
 
@@ -146,6 +152,8 @@ class RequestEngine:
         self._requests: Dict[str, UserRequest] = {}
         self._by_tag: Dict[str, UserRequest] = {}
         self._dirty: Dict[str, bool] = {}          # id -> True (write) / False (delete)
+        self._outbox: List[Tuple[UserRequest, List[Tuple[str, Pending]]]] = []
+        self._send_lock = threading.Lock()
         self._stop = threading.Event()
         self._woken = False
         self._thread: Optional[threading.Thread] = None
@@ -161,7 +169,7 @@ class RequestEngine:
         self._stop.set()
         self._wake()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=STOP_GRACE + 5)
             self._thread = None
         self.flush()
 
@@ -195,6 +203,15 @@ class RequestEngine:
                 if not self._woken:
                     self._wakeup.wait(timeout=self._sleep_time())
                 self._woken = False
+        # Completions use this thread's state: do not exit while commands are still in flight.
+        deadline = time.monotonic() + STOP_GRACE
+        while self._in_flight() and time.monotonic() < deadline:
+            with self._wakeup:
+                self._wakeup.wait(timeout=0.1)
+
+    def _in_flight(self) -> bool:
+        with self._lock:
+            return bool(self._by_tag)
 
     def _wake(self) -> None:
         with self._wakeup:
@@ -203,6 +220,8 @@ class RequestEngine:
 
     def _sleep_time(self) -> Optional[float]:
         with self._lock:
+            if self._outbox:
+                return 0.0
             active = [r for r in self._requests.values() if r.state != COMPLETE]
         if not active:
             return 30.0
@@ -256,7 +275,9 @@ class RequestEngine:
                 return
             if not to_send:
                 continue
-            self._send(req, to_send)
+            with self._lock:
+                self._outbox.append((req, to_send))
+            self._wake()
             return
 
     def _register(self, req: UserRequest, commands: List[Dict[str, Any]]) -> List[Tuple[str, Pending]]:
@@ -272,11 +293,23 @@ class RequestEngine:
             entries.append((tag, entry))
         return entries
 
+    def _drain_outbox(self) -> None:
+        """Send what ``_advance`` queued (completions delivered synchronously queue more: loop)."""
+        with self._send_lock:
+            while True:
+                with self._lock:
+                    batch, self._outbox = self._outbox, []
+                if not batch:
+                    return
+                for req, entries in batch:
+                    self._send(req, entries)
+
     def _send(self, req: UserRequest, entries: List[Tuple[str, Pending]]) -> None:
         for tag, entry in entries:
             with self._lock:
                 if req.state == COMPLETE:
                     return
+                entry.deadline = self.clock() + self._timeout()
             try:
                 self._mgr.send_command(entry.result, 'mon', '', json.dumps(entry.command), tag)
             except Exception as e:
@@ -303,6 +336,9 @@ class RequestEngine:
             if entry is None or req.state == COMPLETE:
                 return
             finished = False
+            if req.changes_maps:
+                # the mgr holds the new map once a mon command returns; its notify may come later
+                self._invalidate_maps()
             if r != 0:
                 prefix = entry.command.get('prefix', '')
                 finished = self._set_complete(req, outs or f"Command '{prefix}' failed with error {r}")
@@ -321,7 +357,8 @@ class RequestEngine:
                 self._wake()
 
     def tick(self) -> None:
-        """Timeouts, timers and waits; then persistence.  Run by the background thread (and by tests)."""
+        """Sends, timeouts, timers and waits; then persistence.  Run by the engine's thread (and by tests)."""
+        self._drain_outbox()
         now = self.clock()
         expired: List[Tuple[UserRequest, str]] = []
         resume: List[UserRequest] = []
@@ -345,6 +382,7 @@ class RequestEngine:
             self._fail(req, message)
         for req in resume:
             self._advance(req)
+        self._drain_outbox()
         self.flush()
 
     def _check_wait(self, req: UserRequest, wait: WaitFor, now: float) -> None:
@@ -376,14 +414,17 @@ class RequestEngine:
         if finished:
             self._emit_completion(req)
 
+    def _invalidate_maps(self) -> None:
+        for notify_type in ('osd_map', 'pg_summary'):
+            self._cluster.invalidate(notify_type)
+
     def _set_complete(self, req: UserRequest, error: Optional[str]) -> bool:
         """Mark complete (lock held).  The maps are invalidated first, so a GET that sees the request
         complete also sees its effect."""
         if req.state == COMPLETE:
             return False
         if req.changes_maps:
-            for notify_type in ('osd_map', 'pg_summary'):
-                self._cluster.invalidate(notify_type)
+            self._invalidate_maps()
         for tag in req.pending:
             self._by_tag.pop(tag, None)
         req.pending.clear()
