@@ -6,6 +6,7 @@ import json
 import random
 import re
 from collections import Counter
+from urllib.parse import quote
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from calamari_api import routes as route_table
@@ -50,7 +51,7 @@ class Fuzzer:
         for _ in range(self.rng.choice([0, 0, 1, 2, 3])):
             key = self.rng.choice(QUERY_KEYS)
             value = self.rng.choice(WEIRD_STRINGS + ['1', '2', '10', 'INFO', 'WARNING', 'complete', 'submitted'])
-            parts.append(f'{key}={value}'.replace(' ', '%20').replace('\u2603', '%E2%98%83'))
+            parts.append(f'{quote(key, safe="[]")}={quote(value)}')
         return '&'.join(parts)
 
     def body(self, action: str) -> Tuple[Optional[bytes], Dict[str, str]]:
@@ -82,7 +83,7 @@ class Fuzzer:
             version = self.rng.choice(route.versions)
             path = route.pattern.rstrip('*')
             for name in route.param_names:
-                path = path.replace('{%s}' % name, self.path_value(name), 1)
+                path = path.replace('{%s}' % name, quote(self.path_value(name), safe='/'), 1)
             if route.pattern.endswith('*') and self.rng.random() < 0.3:
                 path += self.rng.choice(['/', 'xyz', '/a/b'])
             url = f'/api/{version}/{path}'.replace(' ', '%20')
