@@ -103,6 +103,7 @@ class CalamariApp:
             'error_page.default': self._error_page,
             'request.show_tracebacks': False,
             'request.show_mismatched_params': False,
+            'request.methods_with_bodies': ('POST', 'PUT', 'PATCH', 'DELETE'),   # bulk key / pool DELETE bodies
             'tools.encode.on': False,
             'log.screen': False,
             'log.access_file': '',

@@ -1,0 +1,54 @@
+"""Log tails on a real cluster: the cluster log (vs `ceph log last`) and the mgr host's log files."""
+import os
+
+import pytest
+
+
+def test_cluster_log_tail_matches_ceph_log_last(cluster, client, fsid):
+    lines = client.get(f'/api/v2/cluster/{fsid}/log?lines=5').json()['lines'].split('\n')
+    assert 5 <= len(lines) <= 6        # the mon answers `log last N` with up to N+1 entries, as the CLI shows
+    cli = cluster.ceph('log', 'last', '50').stdout.strip().split('\n')
+    assert set(lines) <= set(cli), (lines, cli[-8:])
+    assert client.get(f'/api/v2/cluster/{fsid}/log').status_code == 200       # default 40
+    for bad in ('x', '0', '-3', '10001'):
+        response = client.get(f'/api/v2/cluster/{fsid}/log?lines={bad}')
+        assert response.status_code == 400 and 'lines' in response.json()['detail']
+
+
+@pytest.fixture
+def log_dir(cluster):
+    return os.path.join(cluster.dir, 'log')
+
+
+def test_server_log_files_and_tail(cluster, client, log_dir):
+    host = cluster.ceph_json('mgr', 'metadata', cluster.ceph_json('mgr', 'dump')['active_name'])['hostname']
+    files = client.get(f'/api/v2/server/{host}/log').json()
+    assert files == sorted(files)
+    assert 'ceph.log' in files
+    on_disk = {f for f in os.listdir(log_dir) if os.path.isfile(os.path.join(log_dir, f))}
+    assert set(files) <= on_disk
+    tail = client.get(f'/api/v2/server/{host}/log/ceph.log?lines=3').json()['lines'].split('\n')
+    with open(os.path.join(log_dir, 'ceph.log')) as f:
+        content = f.read().rstrip('\n').split('\n')
+    assert len(tail) == 3 and set(tail) <= set(content[-50:])
+
+
+def test_server_log_path_traversal_refused(cluster, client, log_dir):
+    host = cluster.ceph_json('mgr', 'metadata', cluster.ceph_json('mgr', 'dump')['active_name'])['hostname']
+    assert client.get(f'/api/v2/server/{host}/log/../ceph.conf').status_code in (400, 404)
+    assert client.get(f'/api/v2/server/{host}/log/x/../../ceph.conf').status_code in (400, 404)
+    assert client.get(f'/api/v2/server/{host}/log//etc/passwd').status_code in (400, 404)
+    assert client.get(f'/api/v2/server/{host}/log/no-such.log').status_code == 404
+    link = os.path.join(log_dir, 'cal-escape.log')
+    os.symlink(os.path.join(cluster.dir, 'ceph.conf'), link)
+    try:
+        assert 'cal-escape.log' not in client.get(f'/api/v2/server/{host}/log').json()
+        assert client.get(f'/api/v2/server/{host}/log/cal-escape.log').status_code in (400, 404)
+    finally:
+        os.unlink(link)
+
+
+def test_other_hosts_logs_unavailable(client):
+    for url in ('/api/v2/server/other-host/log', '/api/v2/server/other-host/log/ceph.log'):
+        response = client.get(url)
+        assert response.status_code == 503 and response.content == b''
