@@ -71,7 +71,7 @@ class Bench:
         size = len(osd_list.content)
         osd_id = osd_list.json()[len(osd_list.json()) // 2]['id']
         self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
-        wait_for(lambda: client.get(f'/api/v2/bench/fixed?size={size}').status_code == 200, 30, 'ceiling')
+        wait_for(lambda: self._status(client, f'/api/v2/bench/fixed?size={size}') == 200, 30, 'ceiling')
         results = []
         for name, path in (('ceiling: fixed body (same size as OSD list)', f'/api/v2/bench/fixed?size={size}'),
                            ('calamari_api GET cluster/<fsid>/osd', f'/api/v2/cluster/{c.fsid}/osd'),
@@ -83,6 +83,13 @@ class Bench:
             results.append((name, wrk(c.url + path, headers, duration, self.opts.connections), len(body.content)))
         self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
         return results
+
+    @staticmethod
+    def _status(client: Any, path: str) -> int:
+        try:
+            return client.get(path).status_code
+        except OSError:
+            return 0
 
     def restart_mgr(self, *up_args: str) -> None:
         c = self.cluster

@@ -45,6 +45,7 @@ class Module(MgrModule):
         self._restart = threading.Event()
         self._services: Optional[Any] = None
         self._ready = threading.Event()
+        self._listening: Optional[Tuple[str, int, bool]] = None
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -82,7 +83,7 @@ class Module(MgrModule):
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any) -> Optional[HttpServer]:
-        addr, port, ssl = _listen_options(self)
+        addr, port, ssl = self._listening = _listen_options(self)
         pem = None
         if ssl:
             cert, key = self.get_store('crt'), self.get_store('key')
@@ -107,7 +108,9 @@ class Module(MgrModule):
         self._restart.set()
 
     def config_notify(self) -> None:
-        self._restart.set()
+        """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
+        if _listen_options(self) != self._listening:
+            self._restart.set()
 
     def shutdown(self) -> None:
         self._stop.set()
