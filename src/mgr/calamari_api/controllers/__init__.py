@@ -4,7 +4,6 @@ import importlib
 from typing import Any, Callable, Dict, TypeVar
 
 from .. import routes as route_table
-from ..http import ApiError
 
 F = TypeVar('F', bound=Callable[..., Any])
 
@@ -26,11 +25,6 @@ def cached_by(*deps: str) -> Callable[[F], F]:
         handler.cache_deps = deps  # type: ignore[attr-defined]
         return handler
     return mark
-
-
-def pending(action: str) -> ApiError:
-    """For routes whose issue has not landed yet."""
-    return ApiError(501, {'detail': f'{action} is not implemented yet'})
 
 
 def load_controllers(services: Any) -> Dict[str, BaseController]:
