@@ -41,6 +41,14 @@ def test_cli(client, fsid):
     assert client.post(url, {}).status_code == 400
 
 
+def test_forget_cluster(client, fsid):
+    done = finished(client, client.post(DEBUG, {'cmd': 'ceph.selftest_wait', 'args': [0]}))
+    response = client.delete(f'/api/v2/cluster/{fsid}')
+    assert response.status_code == 204 and response.content == b''
+    assert client.get(f"/api/v2/request/{done['id']}").status_code == 404
+    assert client.get(f'/api/v2/cluster/{fsid}').json()['id'] == fsid      # re-detected at once
+
+
 def test_request_interrupted_by_failover(cluster, client):
     done = finished(client, client.post(DEBUG, {'cmd': 'ceph.selftest_exception', 'args': []}), expect_error=True)
     blocked = client.post(DEBUG, {'cmd': 'ceph.selftest_block', 'args': []}).json()['request_id']

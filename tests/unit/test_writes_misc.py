@@ -8,6 +8,7 @@ from tests.unit.writes_support import drained, sent  # noqa: F401
 DESCRIPTIONS = {
     'cmd000': {'sig': ['osd', 'dump', {'name': 'epoch', 'type': 'CephInt', 'req': 'false', 'range': '0'}],
                'help': 'print summary of OSD map', 'module': 'osd', 'perm': 'r', 'flags': 0},
+    'cmd002': {'sig': ['status'], 'help': 'show cluster status', 'module': 'mon', 'perm': 'r', 'flags': 0},
     'cmd001': {'sig': ['osd', 'pool', 'create', {'name': 'pool', 'type': 'CephPoolname'},
                        {'name': 'pg_num', 'type': 'CephInt', 'range': '0', 'req': 'false'}],
                'help': 'create pool', 'module': 'osd', 'perm': 'rw', 'flags': 0},
@@ -42,6 +43,11 @@ def test_cli_forms(client, cli, mon, command):
     assert response.status_code == 200
     assert response.json() == {'out': 'epoch 17\n', 'err': '', 'status': 0}
     assert mon[-1] == {'prefix': 'osd dump'}
+
+
+def test_cli_status_shorthand(client, cli, mon):
+    client.post(cli, {'command': 'ceph -s'})
+    assert mon[-1] == {'prefix': 'status'}
 
 
 def test_cli_typed_arguments_and_format(client, cli, mon):

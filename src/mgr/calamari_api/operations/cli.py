@@ -14,6 +14,7 @@ from ..controllers.maps import mon_query
 from ..http import bad_request
 
 FORMAT_FLAGS = ('--format', '-f')
+SHORTHANDS = {'-s': 'status', '--status': 'status'}     # the ceph tool's own spellings
 
 
 def command_words(body: Dict[str, Any]) -> List[str]:
@@ -33,7 +34,7 @@ def command_words(body: Dict[str, Any]) -> List[str]:
         raise bad_request("'command' must be a string or list")
     if words and words[0] == 'ceph':
         words = words[1:]
-    return words
+    return [SHORTHANDS.get(w, w) for w in words[:1]] + words[1:]
 
 
 def split_format(words: List[str]) -> Tuple[List[str], Optional[str]]:
