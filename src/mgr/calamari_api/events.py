@@ -301,8 +301,8 @@ class EventGenerator:
             self._emit(views.diff_health(self._state.get('health'), status, name, fsid))
             if status:
                 self._set_state('health', status)
-        if pending & {'osd_map', 'mon_map', 'fs_map', 'servers'}:
-            self.check_servers(fsid)
+        if pending & {'mon_map', 'fs_map', 'servers'}:
+            self.check_servers(fsid)        # and every tick: the host inventory is not rebuilt per OSD epoch
         self.last_diff_seconds = time.perf_counter() - started
         for entry in clog:
             spec = views.clog_event(entry, fsid, self._daemon_host)
