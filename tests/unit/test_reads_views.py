@@ -9,7 +9,7 @@ import pytest
 from calamari_api.views.config import db_option_names, effective_config, mon_value
 from calamari_api.views.crush import CrushIndex, rule_set_objects
 from calamari_api.views.mon import mon_objects
-from calamari_api.views.osd import OsdMapView, osd_flags
+from calamari_api.views.osd import OsdMapView, address, osd_flags
 from calamari_api.views.pool import pool_defaults, pool_object
 
 TYPES = [{'type_id': 0, 'name': 'osd'}, {'type_id': 1, 'name': 'host'}, {'type_id': 3, 'name': 'rack'},
@@ -219,6 +219,11 @@ def test_nodes_types_rulesets(synthetic, view):
     assert view.types == [{'id': t['type_id'], 'name': t['name']} for t in TYPES]
     assert [s['id'] for s in rule_set_objects(view.rules)] == list(range(8))
     assert view.rulesets == list(range(8))
+
+
+def test_address_of_an_osd_that_never_booted():
+    assert address('(unrecognized address family 0)/0') == '' and address(None) == ''
+    assert address('10.0.0.1:6800/123') == '10.0.0.1:6800/123'
 
 
 def test_pools_and_flags(view):

@@ -28,6 +28,14 @@ def osd_flags(osd_map: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
     return {flag: flag in present for flag in OSD_FLAGS}
 
 
+def address(text: Any) -> str:
+    """An "ip:port/nonce" from the OSD map; an OSD that never booted has none (Ceph prints
+    "(unrecognized address family 0)/0"), which Calamari showed as ""."""
+    if not text or str(text).startswith('(unrecognized') or str(text) == '-':
+        return ''
+    return str(text)
+
+
 def osd_object(osd: Mapping[str, Any], reweight: float, server: Optional[str], pools: List[int],
                ancestry: List[List[int]], metadata: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     metadata = metadata or {}
@@ -41,8 +49,8 @@ def osd_object(osd: Mapping[str, Any], reweight: float, server: Optional[str], p
         'server': server,
         'pools': pools,
         'valid_commands': list(OSD_COMMANDS) if up else [],
-        'public_addr': osd.get('public_addr'),
-        'cluster_addr': osd.get('cluster_addr'),
+        'public_addr': address(osd.get('public_addr')),
+        'cluster_addr': address(osd.get('cluster_addr')),
         'crush_node_ancestry': ancestry,
         'backend_partition_path': metadata.get('backend_filestore_partition_path') or None,
         'backend_device_node': metadata.get('backend_filestore_dev_node') or None,
