@@ -252,3 +252,21 @@ def test_readonly_cannot_cancel(make_client, engine, module):
     readonly = make_client('readonly')
     assert readonly.get(f'/api/v2/request/{rid}').status_code == 200
     assert readonly.post(f'/api/v2/request/{rid}/cancel').status_code == 403
+
+
+def test_commands_are_sent_from_the_engines_own_thread(engine, module):
+    """ceph-mgr delivers a completion with the sending thread's Python thread state, so neither an HTTP
+    thread nor notify() may send: the engine's thread does (here without the tests' synchronous drain)."""
+    import threading
+    senders = []
+    done = threading.Event()
+
+    def handler(cmd):
+        senders.append(threading.current_thread().name)
+        if len(senders) == 2:
+            done.set()
+        return 0, '', ''
+    module.command_handler = handler
+    RequestEngine.submit(engine, Operation('t', command_steps([{'prefix': 'a'}, {'prefix': 'b'}])))
+    assert done.wait(30)
+    assert senders == ['calamari-requests', 'calamari-requests']

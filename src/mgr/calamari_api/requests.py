@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cluster import isoformat
 
@@ -33,6 +33,8 @@ COMPLETE = 'complete'
 STATES = (COMPLETE, SUBMITTED)
 LOST_CONTACT = 'Lost contact'
 STOP_GRACE = 5.0
+IDLE_SLEEP = 30.0
+WAIT_RECHECK = 1.0
 CANCELLED = 'Cancelled'
 
 
@@ -154,6 +156,7 @@ class RequestEngine:
         self._dirty: Dict[str, bool] = {}          # id -> True (write) / False (delete)
         self._outbox: List[Tuple[UserRequest, List[Tuple[str, Pending]]]] = []
         self._send_lock = threading.Lock()
+        self._unanswered: Set[str] = set()          # sent and not answered yet, even if no longer wanted
         self._stop = threading.Event()
         self._woken = False
         self._thread: Optional[threading.Thread] = None
@@ -211,21 +214,30 @@ class RequestEngine:
 
     def _in_flight(self) -> bool:
         with self._lock:
-            return bool(self._by_tag)
+            return bool(self._unanswered)
 
     def _wake(self) -> None:
         with self._wakeup:
             self._woken = True
             self._wakeup.notify()
 
-    def _sleep_time(self) -> Optional[float]:
+    def _sleep_time(self) -> float:
+        """Until the next deadline or timer; waits are re-checked every WAIT_RECHECK seconds besides the
+        wake-ups their map notifications give."""
+        now = self.clock()
+        times = [now + IDLE_SLEEP]
         with self._lock:
             if self._outbox:
                 return 0.0
-            active = [r for r in self._requests.values() if r.state != COMPLETE]
-        if not active:
-            return 30.0
-        return 0.5
+            for req in self._requests.values():
+                if req.state == COMPLETE:
+                    continue
+                if req.wait is not None:
+                    times.append(now + WAIT_RECHECK)
+                elif req.wake_at is not None and req.wake_at != float('inf'):
+                    times.append(req.wake_at)
+                times.extend(entry.deadline for entry in req.pending.values())
+        return min(max(min(times) - now, 0.05), IDLE_SLEEP)
 
     # -- submitting -----------------------------------------------------------------------------
     def submit(self, operation: Operation) -> str:
@@ -310,9 +322,12 @@ class RequestEngine:
                 if req.state == COMPLETE:
                     return
                 entry.deadline = self.clock() + self._timeout()
+                self._unanswered.add(tag)
             try:
                 self._mgr.send_command(entry.result, 'mon', '', json.dumps(entry.command), tag)
             except Exception as e:
+                with self._lock:
+                    self._unanswered.discard(tag)
                 log.exception('send_command failed for %s', entry.command.get('prefix'))
                 self._command_done(req, tag, -1, '', f'Internal error {e}')
 
@@ -322,6 +337,7 @@ class RequestEngine:
         if not isinstance(tag, str) or not tag.startswith(TAG_PREFIX):
             return
         with self._lock:
+            self._unanswered.discard(tag)
             req = self._by_tag.get(tag)
             entry = req.pending.get(tag) if req else None
         if req is None or entry is None:
