@@ -28,7 +28,10 @@ def addr_ip(addr: Optional[str]) -> Optional[str]:
     """``v2:127.0.0.1:6800/123`` or ``[::1]:6800/0`` → the IP alone (None when there is none)."""
     if not addr:
         return None
-    addr = addr.split(',')[0].strip('[]')
+    addr = addr.strip()
+    if addr.startswith('[') and addr.endswith(']') and addr[1:].startswith(('v1:', 'v2:', 'any:')):
+        addr = addr[1:-1]                        # an addrvec: "[v2:1.2.3.4:3300/0,v1:1.2.3.4:6789/0]"
+    addr = addr.split(',')[0]
     if addr.startswith(('v1:', 'v2:', 'any:')):
         addr = addr.split(':', 1)[1]
     addr = addr.split('/')[0]
