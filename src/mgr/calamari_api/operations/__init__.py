@@ -5,6 +5,7 @@ raise ``http.ApiError``).  The controllers submit them to the request engine."""
 from typing import Any, Dict, List, Optional
 
 from ..http import ApiError
+from ..schemas import RESOURCES
 
 INT_MAX = 2 ** 63 - 1
 
@@ -37,6 +38,15 @@ def field_bool(value: Any) -> Optional[bool]:
         if text in ('false', 'f', '0', 'no'):
             return False
     return None
+
+
+def writable_fields(resource: str, method: str) -> List[str]:
+    """The fields a client may send with ``method`` (POST: create, else modify), from ``schemas.RESOURCES``."""
+    return [f.name for f in RESOURCES[resource] if (f.create if method == 'POST' else f.modify)]
+
+
+def required_fields(resource: str) -> List[str]:
+    return [f.name for f in RESOURCES[resource] if f.required]
 
 
 def check_allowed(body: Dict[str, Any], allowed: List[str], method: str) -> Dict[str, Any]:

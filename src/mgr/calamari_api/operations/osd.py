@@ -1,13 +1,13 @@
 """OSD PATCH (in/up/reweight), OSD commands (scrub, deep_scrub, repair) and OSD flags (osd_config PATCH)."""
 from typing import Any, Dict, List, Mapping, Optional
 
-from . import check_allowed, field_bool, raise_if
+from . import check_allowed, field_bool, raise_if, writable_fields
 from ..http import ApiError
 from ..requests import Commands, Operation, command_steps
 
-OSD_MODIFY_ALLOWED = ['up', 'in', 'reweight']
+OSD_MODIFY_ALLOWED = writable_fields('osd', 'PATCH')          # up, in, reweight
 OSD_COMMANDS = {'scrub': 'scrub', 'deep_scrub': 'deep-scrub', 'repair': 'repair'}
-OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
+OSD_FLAGS = tuple(writable_fields('osd_config', 'PATCH'))
 NOT_BOOLEAN = ['Must be a boolean (true or false).']
 
 
@@ -31,9 +31,7 @@ def update_operation(osd: Dict[str, Any], body: Dict[str, Any], cluster_name: st
     """None when nothing would change (304)."""
     errors: Dict[str, Any] = check_allowed(body, OSD_MODIFY_ALLOWED, 'PATCH')
     attrs: Dict[str, Any] = {}
-    for key in OSD_MODIFY_ALLOWED:
-        if key not in body:
-            continue
+    for key in [k for k in body if k in OSD_MODIFY_ALLOWED]:       # body order (the headline shows it)
         value = _reweight(body[key]) if key == 'reweight' else field_bool(body[key])
         if value is None:
             value = NOT_BOOLEAN

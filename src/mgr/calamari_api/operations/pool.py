@@ -10,17 +10,14 @@ pool is still being created.
 """
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from . import check_allowed, field_bool, field_int, raise_if
+from . import check_allowed, field_bool, field_int, raise_if, required_fields, writable_fields
 from ..requests import Commands, Operation, Step, WaitFor, command_steps
 from ..views.pool import CALAMARI_APP, CRASH_REPLAY_KEY
 
 INT_FIELDS = {'pg_num': 1, 'pgp_num': 1, 'size': 1, 'min_size': 0, 'crash_replay_interval': 0,
               'crush_ruleset': 0, 'quota_max_objects': 0, 'quota_max_bytes': 0}
-CREATE_ALLOWED = ['name', 'pg_num', 'pgp_num', 'crush_ruleset', 'size', 'min_size', 'crash_replay_interval',
-                  'quota_max_objects', 'quota_max_bytes', 'hashpspool', 'type', 'erasure_code_profile']
-CREATE_REQUIRED = ['name', 'pg_num']
-MODIFY_ALLOWED = ['name', 'pg_num', 'pgp_num', 'size', 'min_size', 'crash_replay_interval', 'crush_ruleset',
-                  'quota_max_objects', 'quota_max_bytes', 'hashpspool']
+CREATE_REQUIRED = required_fields('pool')         # name, pg_num
+MODIFY_ALLOWED = writable_fields('pool', 'PATCH')
 POOL_TYPES = ('replicated', 'erasure')
 POOL_PROPERTIES = ('size', 'min_size', 'crash_replay_interval', 'pg_num', 'pgp_num', 'crush_ruleset', 'hashpspool')
 QUOTAS = (('quota_max_bytes', 'max_bytes'), ('quota_max_objects', 'max_objects'))
@@ -79,7 +76,7 @@ def parse_fields(body: Dict[str, Any], method: str, erasure: bool) -> Dict[str, 
             errors[key] = converted
         else:
             attrs[key] = converted
-    allowed = CREATE_ALLOWED if method == 'POST' else MODIFY_ALLOWED
+    allowed = writable_fields('pool', method)
     if erasure:
         allowed = [f for f in allowed if f != 'size']
     errors.update(check_allowed(body, allowed, method))
