@@ -23,6 +23,7 @@ KEY_PREFIX = 'keys/'
 FORGOTTEN_KEY = 'hosts/forgotten'
 KEY_STATES = ('pre', 'accepted', 'rejected')
 CONTACT_CACHE_SECONDS = 5.0
+REPORT_PERIOD_SECONDS = 5.0       # mgr_stats_period: every running daemon reports this often
 ORCH_CACHE_SECONDS = 30.0
 # A counter every daemon of that type sends with each report.
 REPORT_COUNTER = {'osd': 'osd.op_w', 'mon': 'mon.num_sessions', 'mgr': 'mgr.cache_hit', 'mds': 'mds.request'}
@@ -103,10 +104,14 @@ class Hosts:
         for fqdn, host in self.all_hosts().items():
             if not host.reporting:
                 continue
-            stamps = [self._report_time(s.type, s.id) for s in host.services]
-            stamps = [s for s in stamps if s]
-            if stamps:
-                contacts[fqdn] = max(stamps)
+            newest = 0.0
+            for service in host.services:      # mons and mgrs first; stop at a report from this period
+                stamp = self._report_time(service.type, service.id) or 0.0
+                newest = max(newest, stamp)
+                if now - newest < REPORT_PERIOD_SECONDS:
+                    break
+            if newest:
+                contacts[fqdn] = newest
         with self._lock:
             self._contacts, self._contacts_at = contacts, now
         return contacts
