@@ -65,7 +65,8 @@ def test_up_true_on_a_down_osd_is_400(client, module, osd_url):
 
 
 @pytest.mark.parametrize('body,field', [({'reweight': 1.5}, 'reweight'), ({'reweight': -0.1}, 'reweight'),
-                                        ({'reweight': 'heavy'}, 'reweight'), ({'in': 'maybe'}, 'in'),
+                                        ({'reweight': 'heavy'}, 'reweight'), ({'reweight': 'nan'}, 'reweight'),
+                                        ({'in': 'maybe'}, 'in'),
                                         ({'uuid': 'x'}, 'uuid')])
 def test_bad_osd_patch_is_400(client, osd_url, body, field):
     response = client.patch(osd_url(0), body)

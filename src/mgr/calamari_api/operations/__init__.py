@@ -2,6 +2,7 @@
 
 Pure functions of the request body and the cluster maps; they return ``requests.Operation`` objects (or
 raise ``http.ApiError``).  The controllers submit them to the request engine."""
+import math
 from typing import Any, Dict, List, Optional
 
 from ..http import ApiError
@@ -10,19 +11,27 @@ from ..schemas import RESOURCES
 INT_MAX = 2 ** 63 - 1
 
 
-def field_int(value: Any, minimum: int = 0) -> Any:
-    """DRF 2.3 IntegerField: int(str(value)); returns the int or a list of messages."""
-    if isinstance(value, bool) or isinstance(value, (list, dict)):
-        return ['Enter a whole number.']
+def field_number(value: Any, kind: type = int, minimum: Optional[float] = None,
+                 maximum: Optional[float] = None) -> Any:
+    """DRF 2.3 Integer/FloatField: kind(str(value)); returns the number or a list of messages."""
+    message = ['Enter a whole number.'] if kind is int else ['A valid number is required.']
+    if isinstance(value, (bool, list, dict)):
+        return message
     try:
-        number = int(str(value).strip())
+        number = kind(str(value).strip())
     except (TypeError, ValueError):
-        return ['Enter a whole number.']
-    if number < minimum:
+        return message
+    if not math.isfinite(number):
+        return message
+    if minimum is not None and number < minimum:
         return [f'Ensure this value is greater than or equal to {minimum}.']
-    if number > INT_MAX:
-        return [f'Ensure this value is less than or equal to {INT_MAX}.']
+    if maximum is not None and number > maximum:
+        return [f'Ensure this value is less than or equal to {maximum}.']
     return number
+
+
+def field_int(value: Any, minimum: int = 0) -> Any:
+    return field_number(value, int, minimum, INT_MAX)
 
 
 def field_bool(value: Any) -> Optional[bool]:

@@ -1,7 +1,7 @@
 """OSD PATCH (in/up/reweight), OSD commands (scrub, deep_scrub, repair) and OSD flags (osd_config PATCH)."""
 from typing import Any, Dict, List, Mapping, Optional
 
-from . import check_allowed, field_bool, raise_if, writable_fields
+from . import check_allowed, field_bool, field_number, raise_if, writable_fields
 from ..http import ApiError
 from ..requests import Commands, Operation, command_steps
 
@@ -15,24 +15,12 @@ def find_osd(osd_map: Optional[Mapping[str, Any]], osd_id: int) -> Optional[Dict
     return next((o for o in (osd_map or {}).get('osds', []) if o['osd'] == osd_id), None)
 
 
-def _reweight(value: Any) -> Any:
-    if isinstance(value, bool) or isinstance(value, (list, dict)):
-        return ['A valid number is required.']
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return ['A valid number is required.']
-    if not 0.0 <= number <= 1.0:
-        return ['Ensure this value is between 0 and 1.']
-    return number
-
-
 def update_operation(osd: Dict[str, Any], body: Dict[str, Any], cluster_name: str, fsid: str) -> Optional[Operation]:
     """None when nothing would change (304)."""
     errors: Dict[str, Any] = check_allowed(body, OSD_MODIFY_ALLOWED, 'PATCH')
     attrs: Dict[str, Any] = {}
     for key in [k for k in body if k in OSD_MODIFY_ALLOWED]:       # body order (the headline shows it)
-        value = _reweight(body[key]) if key == 'reweight' else field_bool(body[key])
+        value = field_number(body[key], float, 0.0, 1.0) if key == 'reweight' else field_bool(body[key])
         if value is None:
             value = NOT_BOOLEAN
         if isinstance(value, list):
