@@ -154,3 +154,22 @@ def test_forget_cluster_drops_finished_requests_and_redetects(client, fsid, serv
     services.requests.flush()
     assert f'request/{finished}' not in module.store
     assert client.get(f'/api/v2/cluster/{fsid}').json()['id'] == fsid
+
+
+# -- no 500s -------------------------------------------------------------------------------------
+
+ODD_BODIES = [None, [], 'text', 5, {'name': {}}, {'name': ['x'], 'pg_num': 8}, {'pg_num': []}, {'pg_num': None},
+              {'name': 'x', 'pg_num': 10 ** 30}, {'size': -1}, {'hashpspool': {}}, {'in': None}, {'up': 'no'},
+              {'reweight': None}, {'noout': None}, {'command': None}, {'cmd': 5, 'args': {}},
+              {'name': '', 'pg_num': 1}, {'erasure_code_profile': 5, 'type': 'erasure', 'name': 'e', 'pg_num': 1}]
+
+
+@pytest.mark.parametrize('body', ODD_BODIES)
+def test_odd_bodies_never_give_a_500(client, fsid, mon, body):
+    c = f'/api/v2/cluster/{fsid}'
+    for method, url in [('post', f'{c}/pool'), ('patch', f'{c}/pool/1'), ('delete', f'{c}/pool/1'),
+                        ('patch', f'{c}/osd/0'), ('post', f'{c}/osd/0/command/scrub'), ('patch', f'{c}/osd_config'),
+                        ('post', f'{c}/cli'), ('post', DEBUG), ('post', '/api/v2/request/x/cancel'),
+                        ('patch', f'{c}/pool/99999'), ('patch', f'{c}/osd/99999')]:
+        response = getattr(client, method)(url, body)
+        assert response.status_code < 500, (method, url, body, response.content)
