@@ -3,6 +3,7 @@ import logging
 import os
 import socket
 import ssl
+import sys
 import tempfile
 import threading
 from typing import Any, Optional
@@ -30,6 +31,9 @@ class HttpServer:
         self.server = wsgi.Server((addr, port), app, numthreads=threads, server_name='calamari_api',
                                   timeout=int(socket_timeout), max=-1, request_queue_size=64)
         self.server.max_request_body_size = MAX_BODY_BYTES
+        # cheroot reports errors on sys.stderr, which ceph-mgr has closed: writing there raised inside the
+        # accept loop and one failed TLS handshake stopped the whole server.
+        self.server.error_log = _error_log
         if ssl_pem:
             self._tmpdir = tempfile.TemporaryDirectory(prefix='calamari-api-')
             cert_path = os.path.join(self._tmpdir.name, 'cert.pem')
@@ -70,6 +74,15 @@ class HttpServer:
                 self._thread.join(timeout=10)
             if self._tmpdir:
                 self._tmpdir.cleanup()
+
+
+def _error_log(msg: str = '', level: int = logging.INFO, traceback: bool = False) -> None:
+    """cheroot's error_log, to the mgr log; a client's failed handshake or dropped connection is one line."""
+    error = sys.exc_info()[1]
+    if isinstance(error, (ssl.SSLError, ConnectionError, socket.timeout)):
+        log.info('client connection failed: %s', error)
+        return
+    log.log(level, '%s', msg, exc_info=bool(traceback and error))
 
 
 def check_pem_pair(cert: str, key: str) -> Optional[str]:
