@@ -61,7 +61,7 @@ def test_config_follows_the_config_db(client, cluster, base, wait):
         for who, key, value in changes:
             cluster.ceph('config', 'set', who, key, value)
         wait(lambda: config_value(client, base, MAX_PG) == '2048', 30, f'{MAX_PG} = 2048 for the mons')
-        assert config_value(client, base, 'osd_pool_default_pg_num') == '16'
+        wait(lambda: config_value(client, base, 'osd_pool_default_pg_num') == '16', 30, 'a global setting')
         wait(lambda: mon_says(cluster, MAX_PG) == '2048', 30, 'the mon to report its new value')
         for key in ('osd_pool_default_pg_num', 'osd_pool_default_size', 'osd_pool_default_min_size'):
             assert config_value(client, base, key) == mon_says(cluster, key), key
