@@ -163,6 +163,8 @@ class Bench:
         c = self.cluster
         client = c.client()
         lines = []
+        for pool in ('bench-api', 'bench-cli'):       # leftovers of an interrupted run
+            self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
 
         def api_request(method: str, path: str, body: Any) -> float:
             start = time.time()
@@ -178,9 +180,20 @@ class Bench:
             self.ceph(*args)
             return time.time() - start
 
-        t_api = api_request('POST', f'/api/v2/cluster/{c.fsid}/pool', {'name': 'bench-api', 'pg_num': 8})
-        t_cli = cli('osd', 'pool', 'create', 'bench-cli', '8')
-        lines.append(f'  pool create: API {t_api:.2f}s, ceph CLI {t_cli:.2f}s, ratio {t_api / t_cli:.2f}')
+        # The scale OSDs have no daemons: place the new pools on the real OSDs' host only, so their PGs can
+        # become active (the API's pool create completes when no PG of the pool is 'creating').
+        host = self.cluster.ceph_json('osd', 'find', '0')['crush_location']['host']
+        self.ceph('osd', 'crush', 'rule', 'create-replicated', 'bench-real', host, 'osd', check=False)
+        rule = next(r for r in client.get(f'/api/v2/cluster/{c.fsid}/crush_rule').json() if r['name'] == 'bench-real')
+        t_api = api_request('POST', f'/api/v2/cluster/{c.fsid}/pool',
+                            {'name': 'bench-api', 'pg_num': 8, 'crush_ruleset': rule['ruleset']})
+        t_cli = cli('osd', 'pool', 'create', 'bench-cli', '8', '8', 'replicated', 'bench-real')
+        start = time.time()
+        wait_for(lambda: not self.unready_pgs('bench-cli'), 120, 'PGs', interval=0.05)
+        t_cli_pgs = t_cli + time.time() - start
+        lines.append(f'  pool create: API {t_api:.2f}s (until its PGs are created), ceph CLI {t_cli:.2f}s '
+                     f'(ratio {t_api / t_cli:.2f}), CLI + wait for PGs {t_cli_pgs:.2f}s '
+                     f'(ratio {t_api / t_cli_pgs:.2f})')
         t_api = api_request('PATCH', f'/api/v2/cluster/{c.fsid}/osd/0', {'in': False})
         t_cli = cli('osd', 'out', '1')
         lines.append(f'  osd out:     API {t_api:.2f}s, ceph CLI {t_cli:.2f}s, ratio {t_api / t_cli:.2f}')
@@ -188,6 +201,11 @@ class Bench:
         for pool in ('bench-api', 'bench-cli'):
             self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
         return lines
+
+    def unready_pgs(self, pool: str) -> list:
+        listing = self.cluster.ceph_json('pg', 'ls-by-pool', pool)
+        stats = listing.get('pg_stats', []) if isinstance(listing, dict) else listing
+        return [p for p in stats if 'creating' in p['state'] or 'unknown' in p['state']] or ([] if stats else [0])
 
     def mgr_rss_kb(self) -> int:
         pid = open(os.path.join(self.cluster.dir, 'run', 'mgr.x.pid')).read().strip()
@@ -223,7 +241,8 @@ class Bench:
         print(f'cluster {self.cluster.fsid} in {self.cluster.dir}; wrk -t2 -c{self.opts.connections} '
               f'-d{self.opts.duration}s')
         per_size: Dict[int, List[Tuple[str, Dict[str, float], int]]] = {}
-        for size in sizes:
+        only = set(self.opts.only.split(',')) if self.opts.only else None
+        for size in sizes if not only or 'reads' in only else []:
             if size > len(self.cluster.osd_ids()):
                 subprocess.run([os.path.join(HERE, 'grow-cluster'), '--dir', self.cluster.dir, '--osds', str(size)],
                                check=True)
@@ -233,15 +252,16 @@ class Bench:
             print(f'\n{size} OSDs (ratios: against the ceiling)')
             for name, result, body_size in per_size[size]:
                 print(row(name, result, ceiling, body_size))
-        largest = per_size[sizes[-1]]
-        osd_rps = largest[1][1]['rps']
-        if not self.opts.skip_peers:
+        if per_size and not self.opts.skip_peers:
+            osd_rps = per_size[sizes[-1]][1][1]['rps']
             print(f'\n{sizes[-1]} OSDs, peers (ratios: calamari_api OSD list / peer)')
             for name, result, body_size in self.dashboard(self.opts.duration) + self.restful(self.opts.duration):
                 print(row(name, result, None, body_size) + f'   calamari_api is {osd_rps / result["rps"]:.1f}x')
-        if len(sizes) > 1:
+        if len(per_size) > 1:
             print('\nlatency flatness (p50 of GET osd/<id>, first vs last size): '
                   f'{per_size[sizes[0]][2][1]["p50"]:.2f} ms -> {per_size[sizes[-1]][2][1]["p50"]:.2f} ms')
+        if only and 'writes' not in only:
+            return
         print('\nwrites (time from the API call to `complete`, against the same ceph CLI command)')
         for line in self.writes():
             print(line)
@@ -259,6 +279,7 @@ def main() -> int:
     parser.add_argument('--sizes', default='3,1000')
     parser.add_argument('--duration', type=int, default=5)
     parser.add_argument('--connections', type=int, default=8)
+    parser.add_argument('--only', help='comma-separated phases: reads, writes (default: all)')
     parser.add_argument('--skip-peers', action='store_true')
     parser.add_argument('--keep', action='store_true', help='leave the cluster running')
     Bench(parser.parse_args()).run()
