@@ -1,18 +1,10 @@
 """Mons, config, sync objects and the API root on a real cluster, checked against the ceph CLI."""
-import pytest
+from tests.integration import reads
+
+base = reads.base      # fixture
+get = reads.get
 
 MAX_PG = 'mon_max_pool_pg_num'
-
-
-@pytest.fixture
-def base(fsid):
-    return f'/api/v2/cluster/{fsid}'
-
-
-def get(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content)
-    return response.json()
 
 
 def test_mons_match_mon_dump(client, cluster, base):

@@ -4,20 +4,12 @@ import os
 import subprocess
 import tempfile
 
-import pytest
+from tests.integration import reads
+
+base = reads.base      # fixture
+get = reads.get
 
 POOL = 'reads-it-pool'
-
-
-@pytest.fixture
-def base(fsid):
-    return f'/api/v2/cluster/{fsid}'
-
-
-def get(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code, response.content)
-    return response.json()
 
 
 def test_osds_match_osd_dump(client, cluster, base):
