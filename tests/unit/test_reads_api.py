@@ -317,3 +317,16 @@ def test_api_root(client):
     assert list(root) == ['user', 'cluster']
     assert root['user'].startswith('http://') and root['user'].endswith('/api/v2/user')
     assert root['cluster'] == root['user'][:-len('user')] + 'cluster'
+
+
+@pytest.mark.parametrize('url', [
+    'osd?pool=%00', 'osd?pool=-1', 'osd?pool=99999999999999999999999', 'osd?id__in[]=1e9', 'osd?id__in[]=%ff',
+    'osd/99999999999999999999999', 'osd/99999999999999999999999/command', 'osd/0/command/DEEP_SCRUB',
+    'pool/99999999999999999999999', 'pool?defaults&pool=x', 'crush_node/-99999999999999999999',
+    'crush_rule/-1', 'crush_type/99999999999999999999', 'config/' + 'x' * 500, 'sync_object/-',
+    'mon/..', 'mon/a.b/status',
+])
+def test_no_server_errors(client, base, url, monkeypatch):
+    monkeypatch.setattr(maps, 'fetch_crush_binary', lambda mgr: b'')
+    response = client.get(f'{base}/{url}')
+    assert response.status_code < 500, (url, response.status_code, response.content)
