@@ -354,8 +354,9 @@ class EventGenerator:
         self._set_state('servers', sorted(known | set(new)))
 
     def forget_server(self, fqdn: str) -> None:
-        servers = [s for s in self._state.get('servers') or [] if s != fqdn]
-        self._set_state('servers', servers)
+        """DELETE server: if its daemons report again it is announced again, as Calamari did."""
+        with self._work:
+            self._set_state('servers', [s for s in self._state.get('servers') or [] if s != fqdn])
 
     def tick(self) -> None:
         """Late reporting / regained contact for servers and the cluster."""
