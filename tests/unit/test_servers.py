@@ -106,6 +106,7 @@ def test_metadata_grains_for_a_remote_host():
 @pytest.mark.parametrize('addr,ip', [('v2:127.0.0.1:6800/123', '127.0.0.1'), ('127.0.0.1:6789/0', '127.0.0.1'),
                                      ('[::1]:6800/0', '::1'), ('v2:[fd00::2]:3300/0', 'fd00::2'),
                                      ('[v2:10.1.1.1:3300/0,v1:10.1.1.1:6789/0]', '10.1.1.1'),
+                                     ('(unrecognized address family 0)/0', None),
                                      ('-', None), ('', None), (None, None), ('0.0.0.0:0/0', None)])
 def test_addr_ip(addr, ip):
     assert addr_ip(addr) == ip

@@ -1,4 +1,5 @@
 """Calamari's server objects and salt-style grains, from the mgr's daemon metadata and maps (pure)."""
+import ipaddress
 import re
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
@@ -38,7 +39,11 @@ def addr_ip(addr: Optional[str]) -> Optional[str]:
     if addr.startswith('['):
         return addr[1:].split(']')[0] or None
     host = addr.rsplit(':', 1)[0] if addr.count(':') == 1 else addr
-    return None if host in ('', '-', '0.0.0.0', '::') else host
+    try:
+        ip = ipaddress.ip_address(host)     # not e.g. "(unrecognized address family 0)" of a never-booted OSD
+    except ValueError:
+        return None
+    return None if ip.is_unspecified else host
 
 
 def short_version(version: Optional[str]) -> Optional[str]:
