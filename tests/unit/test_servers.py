@@ -66,6 +66,17 @@ def test_unmanaged_host_from_the_crush_tree(client, module, fsid):
     assert 'far.example.com' not in [k['id'] for k in client.get('/api/v2/key').json()]
 
 
+def test_never_reported_osd_in_a_known_host_bucket(client, module, fsid):
+    osd = copy.deepcopy(module.maps['osd_map']['osds'][0])
+    osd.update(osd=6, up=0, public_addr='(unrecognized address family 0)/0')
+    module.maps['osd_map']['osds'].append(osd)
+    next(n for n in module.maps['osd_map_tree']['nodes'] if n['name'] == 'vm')['children'].append(6)
+    module.notify('osd_map', '')
+    services = client.get('/api/v2/server/vm').json()['services']
+    assert {'fsid': fsid, 'type': 'osd', 'id': '6', 'running': False} in services
+    assert client.get(f'/api/v2/cluster/{fsid}/server/vm').json()['frontend_addr'] == '127.0.0.1'
+
+
 def test_forget_hides_until_daemons_report_again(client, module, services):
     clock = {'now': 5000.0}
     services.hosts._clock = lambda: clock['now']

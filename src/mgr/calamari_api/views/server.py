@@ -96,12 +96,17 @@ def build_hosts(servers: List[Dict[str, Any]], osd_map: Dict[str, Any], osd_tree
         hosts[fqdn] = _host(fqdn, services, True, short_version(server.get('ceph_version')),
                             osds_by_id, osd_metadata, mon_addrs)
     for node in (osd_tree or {}).get('nodes', []):
-        if node.get('type') != 'host' or node.get('name') in hosts:
+        if node.get('type') != 'host':
             continue
         ids = [str(c) for c in node.get('children', []) if c >= 0 and str(c) in osds_by_id]
-        ids = [i for i in ids if i not in seen_osds]
-        if ids:
-            services = [Service('osd', i, i in running['osd']) for i in ids]
+        services = [Service('osd', i, i in running['osd']) for i in ids if i not in seen_osds]
+        if not services:
+            continue
+        known = hosts.get(node['name'])
+        if known:       # OSDs of a reporting host whose daemons never reported themselves
+            hosts[node['name']] = _host(known.fqdn, list(known.services) + services, True, known.ceph_version,
+                                        osds_by_id, osd_metadata, mon_addrs)
+        else:
             hosts[node['name']] = _host(node['name'], services, False, None, osds_by_id, osd_metadata, mon_addrs)
     return hosts
 
