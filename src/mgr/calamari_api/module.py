@@ -28,6 +28,16 @@ OPTIONS = [
 ]
 
 
+NO_CERT = 'ssl is on but no certificate is configured: run "ceph calamari-api create-self-signed-cert" ' \
+          '(or set-ssl-certificate and set-ssl-certificate-key), or set mgr/calamari_api/ssl to false'
+
+
+def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
+    """The certificate and key from the KV store (keys 'crt' and 'key'), or None if either is missing."""
+    cert, key = mgr.get_store('crt'), mgr.get_store('key')
+    return (cert, key) if cert and key else None
+
+
 def _listen_options(mgr: Any) -> Tuple[str, int, bool]:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
@@ -46,6 +56,7 @@ class Module(MgrModule):
         self._services: Optional[Any] = None
         self._ready = threading.Event()
         self._listening: Optional[Tuple[str, int, bool]] = None
+        self._no_cert_reported = False
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -86,13 +97,19 @@ class Module(MgrModule):
         addr, port, ssl = self._listening = _listen_options(self)
         pem = None
         if ssl:
-            cert, key = self.get_store('crt'), self.get_store('key')
-            if not cert or not key:
-                log.warning('ssl is on but no certificate is configured: run '
-                            '"ceph calamari-api create-self-signed-cert" or set ssl to false')
+            pem = _tls_pem(self)
+            if pem is None:
+                if not self._no_cert_reported:            # once, not at every retry
+                    log.warning(NO_CERT)
+                    self.set_health_checks({'CALAMARI_API_NO_CERT': {
+                        'severity': 'warning', 'summary': 'calamari_api: no TLS certificate, not serving',
+                        'count': 1, 'detail': [NO_CERT]}})
+                    self._no_cert_reported = True
                 self.set_uri('')
                 return None
-            pem = (cert, key)
+        if self._no_cert_reported:
+            self.set_health_checks({})
+            self._no_cert_reported = False
         try:
             server = HttpServer(wsgi_app, addr, port, ssl_pem=pem)
             server.start()
@@ -142,9 +159,10 @@ class StandbyModule(MgrStandbyModule):
     def serve(self) -> None:
         server = None
         while server is None and not self._stop.is_set():
-            addr, port, _ = _listen_options(self)
+            addr, port, ssl = _listen_options(self)
             try:
-                server = HttpServer(self._app, addr, port, threads=4)
+                # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
+                server = HttpServer(self._app, addr, port, threads=4, ssl_pem=_tls_pem(self) if ssl else None)
                 server.start()
             except ServerConfigError as e:
                 log.info('standby not serving yet: %s', e)
