@@ -304,6 +304,7 @@ class EventGenerator:
         if pending & {'mon_map', 'fs_map', 'servers'}:
             self.check_servers(fsid)        # and every tick: the host inventory is not rebuilt per OSD epoch
         self.last_diff_seconds = time.perf_counter() - started
+        log.debug('event pass for %s took %.1f ms', ','.join(sorted(pending)), self.last_diff_seconds * 1000)
         for entry in clog:
             spec = views.clog_event(entry, fsid, self._daemon_host)
             if spec:
