@@ -14,10 +14,14 @@ from tests.http_client import HttpClient
 from tests.integration.cluster import RealCluster, wait_for
 
 
+DASHBOARD = os.path.isdir('/usr/share/ceph/mgr/dashboard')
+
+
 @pytest.fixture(scope='module')
 def ha():
+    """Two mgrs; with ceph-mgr-dashboard installed, the dashboard is loaded in them too."""
     cluster = RealCluster(tempfile.mkdtemp(prefix='calamari-ha-'))
-    cluster.up('--no-install', '--mgrs', '2')
+    cluster.up('--no-install', '--mgrs', '2', *(['--dashboard'] if DASHBOARD else []))
     try:
         yield cluster
     finally:
@@ -43,12 +47,37 @@ def status_of(base: str, path: str = '/api/v2/info') -> int:
         return 0
 
 
+@pytest.mark.skipif(not DASHBOARD, reason='ceph-mgr-dashboard is not installed (tools/run-tests installs it)')
+def test_coexists_with_the_dashboard(ha, wait):
+    """Enabled side by side, neither module reports an error.  (restful cannot load beside the dashboard on
+    Debian 12 — both want the process's single PyO3 slot — so it is disabled, as it must be on such a mgr.)"""
+    port = ha.api_port + 10
+    for key, val in (('ssl', 'false'), ('server_port', str(port)), ('server_addr', '127.0.0.1')):
+        ha.ceph('config', 'set', 'mgr', f'mgr/dashboard/{key}', val, '--force')
+    ha.ceph('mgr', 'module', 'disable', 'restful')
+    ha.ceph('mgr', 'module', 'enable', 'dashboard')
+    try:
+        wait(lambda: status_of(f'http://127.0.0.1:{port}', '/') == 200, 90, 'the dashboard')
+        _, active, _ = mgr_urls(ha)
+        assert status_of(active) == 200
+        modules = ha.ceph_json('mgr', 'module', 'ls')
+        assert {'dashboard', 'calamari_api'} <= set(modules['enabled_modules'])
+        checks = ha.ceph_json('health', 'detail').get('checks', {})
+        assert 'MGR_MODULE_ERROR' not in checks and 'MGR_MODULE_DEPENDENCY' not in checks, checks
+    finally:
+        # Two mgrs on one host would fight over the dashboard's single port after a failover.
+        ha.ceph('mgr', 'module', 'disable', 'dashboard')
+
+
 def test_standby_answers_503_pointing_at_the_active(ha):
     _, active, standby = mgr_urls(ha)
     wait_for(lambda: status_of(standby) == 503, 60, 'the standby to answer')
-    response = HttpClient(standby).get('/api/v2/cluster')
+    port = active.split(':')[-1]
+    # the standby learns the active's URL from the next mgr map it receives
+    response = wait_for(lambda: (lambda r: r if port in r.content.decode() else None)(
+        HttpClient(standby).get('/api/v2/cluster')), 30, 'the standby to name the active mgr')
     assert response.status_code == 503
-    assert 'standby' in response.json()['detail'] and active.split(':')[-1] in response.json()['detail']
+    assert 'standby' in response.json()['detail']
 
 
 def test_failover_keeps_state_and_fails_in_flight_requests(ha, capsys):
