@@ -211,3 +211,12 @@ def test_cli_tls_commands(module, tmp_path):
     cli(module, 'create-self-signed-cert')
     rc, _, err = cli(module, 'set-ssl-certificate-key', other_key)              # key of the old pair
     assert rc == 0 and 'do not work together' in err
+
+
+def test_absurd_ids(admin):
+    huge = '9' * 5000
+    for method in ('GET', 'DELETE'):
+        response = admin.request(method, f'/api/v2/user/{huge}')
+        assert (response.status_code, response.json()) == (404, {'detail': 'Not found'})
+    response = admin.patch(f'/api/v2/user/{huge}', {})
+    assert (response.status_code, response.json()) == (403, {'detail': 'Permission denied'})

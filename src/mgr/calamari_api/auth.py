@@ -199,15 +199,19 @@ class Auth:
         """Drop expired sessions and sessions of deleted users (memory and store); return how many."""
         now = self._clock()
         with self._lock:
-            dead = [key for key, s in self._sessions.items()
-                    if s.get('expires', 0) <= now or s.get('user_id') not in self._users]
-            for key in dead:
-                self._drop_session(key)
+            dead = self._pop_sessions([key for key, s in self._sessions.items()
+                                       if s.get('expires', 0) <= now or s.get('user_id') not in self._users])
+        self._delete_stored(dead)
         return len(dead)
 
-    def _drop_session(self, key: str) -> None:
-        self._sessions.pop(key, None)
-        self._store.delete(f'session/{key}')
+    def _pop_sessions(self, keys: List[str]) -> List[str]:
+        """Forget these sessions in memory (the caller holds the lock); return the keys that were live."""
+        return [key for key in keys if self._sessions.pop(key, None) is not None]
+
+    def _delete_stored(self, keys: List[str]) -> None:
+        """Delete sessions from the store: a mon commit each, so never while holding the lock."""
+        for key in keys:
+            self._store.delete(f'session/{key}')
 
     def _save_user(self, record: Dict[str, Any]) -> None:
         self._store.set_json(f'user/{record["id"]}', record)
@@ -283,22 +287,22 @@ class Auth:
                 record['password'] = password_hash
                 record['password_changed'] = self._clock()
             self._save_user(record)
-            if password_hash is not None:
-                self._end_user_sessions(user_id, keep=keep_session)
+            ended = self._end_user_sessions(user_id, keep=keep_session) if password_hash is not None else []
+        self._delete_stored(ended)
         return User(dict(record))
 
     def delete_user(self, user_id: int) -> None:
         with self._lock:
             record = self._users.pop(user_id, None)
             self._store.delete(f'user/{user_id}')
-            self._end_user_sessions(user_id)
+            ended = self._end_user_sessions(user_id)
+        self._delete_stored(ended)
         if record:
             log.info('user %r deleted', record['username'])
 
-    def _end_user_sessions(self, user_id: int, keep: Optional[str] = None) -> None:
-        for key, session in list(self._sessions.items()):
-            if session.get('user_id') == user_id and key != keep:
-                self._drop_session(key)
+    def _end_user_sessions(self, user_id: int, keep: Optional[str] = None) -> List[str]:
+        return self._pop_sessions([key for key, session in self._sessions.items()
+                                   if session.get('user_id') == user_id and key != keep])
 
     def sessions_of(self, user_id: int) -> int:
         with self._lock:
@@ -343,10 +347,10 @@ class Auth:
         self.expire_sessions()
         with self._lock:
             self._sessions[key] = session
-            self._store.set_json(f'session/{key}', session)
             mine = sorted((s['created'], k) for k, s in self._sessions.items() if s.get('user_id') == user.id)
-            for _, old_key in mine[:-MAX_SESSIONS_PER_USER]:
-                self._drop_session(old_key)
+            dropped = self._pop_sessions([old_key for _, old_key in mine[:-MAX_SESSIONS_PER_USER]])
+        self._store.set_json(f'session/{key}', session)
+        self._delete_stored(dropped)
         log.info('user %r logged in from %s', shown, request.remote_addr)
         return session_id, csrf
 
@@ -355,8 +359,8 @@ class Auth:
             return
         key = _token_hash(session_id)
         with self._lock:
-            if key in self._sessions:
-                self._drop_session(key)
+            ended = self._pop_sessions([key])
+        self._delete_stored(ended)
 
     def session_key(self, request: ApiRequest) -> Optional[str]:
         session_id = request.cookies.get(SESSION_COOKIE)
@@ -370,10 +374,11 @@ class Auth:
             session = self._sessions.get(key)
             if session is None:
                 return None
-            if session['expires'] <= self._clock() or session['user_id'] not in self._users:
-                self._drop_session(key)
-                return None
-            return session
+            if session['expires'] > self._clock() and session['user_id'] in self._users:
+                return session
+            ended = self._pop_sessions([key])
+        self._delete_stored(ended)
+        return None
 
     def session_csrf(self, request: ApiRequest) -> Optional[str]:
         session = self._session(request)

@@ -38,9 +38,14 @@ def _field_errors(body: Dict[str, Any], required: tuple) -> Dict[str, List[str]]
     return errors
 
 
+def _user_number(user_id: str) -> int:
+    """The numeric id of a ``\\d+`` path segment; absurdly long ones are simply no user (-1)."""
+    return int(user_id) if len(user_id) <= 18 else -1
+
+
 class UserController(BaseController):
     def _target(self, request: ApiRequest, user_id: str) -> User:
-        user = request.user if user_id == 'me' else self.services.auth.user_by_id(int(user_id))
+        user = request.user if user_id == 'me' else self.services.auth.user_by_id(_user_number(user_id))
         if user is None:
             raise not_found()
         return user
@@ -67,7 +72,7 @@ class UserController(BaseController):
 
     def update(self, request: ApiRequest, user_id: str) -> Any:
         """PUT (username and password required) or PATCH (any subset) of your own account."""
-        own = user_id == 'me' or int(user_id) == request.user.id
+        own = user_id == 'me' or _user_number(user_id) == request.user.id
         if not own:
             raise detail(403, 'Permission denied')
         body = request.json_object()
