@@ -109,6 +109,23 @@ def test_readonly_user_everywhere(cluster, fsid):
         cluster.ceph('calamari-api', 'user-delete', name)
 
 
+def expected_allow(route):
+    methods = {r.method for r in routes.ROUTES if r.pattern == route.pattern} | {'OPTIONS'}
+    if 'GET' in methods:
+        methods.add('HEAD')
+    return ', '.join(m for m in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') if m in methods)
+
+
+def test_head_answers_like_get_and_allow_lists_the_bound_methods(cluster, fsid, sweeper):
+    client = cluster.client(username=sweeper, password='sweep-pw')
+    for method, url, route in route_urls(fsid):
+        if method != 'GET' or route.action in PUBLIC:
+            continue
+        get, head = client.get(url), client.request('HEAD', url)
+        assert head.status_code == get.status_code and head.content == b'', url
+        assert get.headers['Allow'] == head.headers['Allow'] == expected_allow(route), url
+
+
 def test_allow_header_for_a_superuser(client, fsid):
     assert client.get(f'/api/v2/cluster/{fsid}/osd/0').headers['Allow'] == 'GET, PATCH, HEAD, OPTIONS'
     assert client.get('/api/v2/user').headers['Allow'] == 'GET, POST, HEAD, OPTIONS'
