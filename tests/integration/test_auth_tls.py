@@ -109,6 +109,13 @@ def test_certificate_and_key_from_files(cluster, https, tmp_path, wait):
         except OSError:
             return False
     wait(serving_new_cert, 30, 'the new certificate')
-    assert cluster.client(base=https).get('/api/v2/cluster').status_code == 200
+
+    def logged_in_works():          # each of the two commands restarts the server: the second may still come
+        try:
+            return cluster.client(base=https).get('/api/v2/cluster').status_code == 200
+        except OSError:
+            return False
+    wait(logged_in_works, 30, 'a login over the new certificate')
+    assert serving_new_cert()
     bad = cluster.ceph('calamari-api', 'set-ssl-certificate', '-i', os.devnull, check=False)
     assert bad.returncode != 0 and 'PEM certificate' in bad.stderr
