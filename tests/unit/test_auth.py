@@ -422,3 +422,14 @@ def test_user_ids_are_not_reused(auth):
     bob = auth.create_user('bob', 'pw')
     auth.delete_user(bob.id)
     assert auth.create_user('carol', 'pw').id == bob.id + 1
+
+
+def test_login_with_a_form_body(web):
+    """DRF parsed form bodies too: `curl -d username=..&password=..` logs in."""
+    client = WsgiClient(web)
+    response = client.post(LOGIN, raw=b'username=alice&password=alice-pw',
+                           headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert response.status_code == 200 and response.json() == {}
+    response = WsgiClient(web).post(LOGIN, raw=b'username=alice',
+                                    headers={'Content-Type': 'application/x-www-form-urlencoded'})
+    assert response.status_code == 400 and response.json() == {'password': 'This field is required'}

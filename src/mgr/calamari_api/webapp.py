@@ -4,7 +4,7 @@ import json
 import logging
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import cherrypy
 
@@ -125,6 +125,9 @@ class CalamariApp:
         body = b''
         if req.body is not None and req.process_request_body:
             body = req.body.fp.read() if hasattr(req.body, 'fp') and req.body.fp is not None else b''
+            if not body and getattr(req.body, 'params', None):
+                # CherryPy has parsed a form body already (DRF accepted forms too, e.g. `curl -d u=..&p=..`)
+                body = urlencode(req.body.params, doseq=True).encode()
         host = req.headers.get('Host') or f'{req.local.name or req.local.ip}:{req.local.port}'
         scheme = req.scheme
         api_request = ApiRequest(method=req.method, path=req.path_info, query=query,
