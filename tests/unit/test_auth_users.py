@@ -182,6 +182,7 @@ def test_cli_user_lifecycle(module, services, app):
     assert cli(module, 'user-set-role', username='ops', role='superuser')[0] == 0
     assert services.auth.user_by_name('ops').superuser
     assert cli(module, 'user-set-role', username='ops', role='none')[0] == 0
+    assert {'username': 'ops', 'role': 'none'}.items() <= json.loads(cli(module, 'user-list')[1])[-1].items()
     assert client.get('/api/v2/cluster').status_code == 403
     assert cli(module, 'user-set-role', username='ops', role='boss')[0] != 0
     assert cli(module, 'user-set-role', username='ghost', role='readonly')[0] != 0

@@ -37,13 +37,13 @@ def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = 
         return _err(f'User {username!r} already exists', -errno.EEXIST)
     except ValueError as e:
         return _err(str(e))
-    return HandleCommandResult(0, json.dumps(dict(user.to_api(), role=user.role)), '')
+    return HandleCommandResult(0, json.dumps(dict(user.to_api(), role=user.role or NO_ROLE)), '')
 
 
 @CLIReadCommand(f'{PREFIX} user-list')
 def user_list(mgr: Any) -> HandleCommandResult:
     """List API users and their roles"""
-    users = [dict(u.to_api(), role=u.role) for u in mgr.services.auth.users()]
+    users = [dict(u.to_api(), role=u.role or NO_ROLE) for u in mgr.services.auth.users()]
     return HandleCommandResult(0, json.dumps(users), '')
 
 
