@@ -328,7 +328,8 @@ class Auth:
             seconds = max(1, math.ceil(wait))
             log.warning('login refused for %r from %s: too many failed attempts (retry in %ds)',
                         shown, request.remote_addr, seconds)
-            raise ApiError(429, {'detail': f'Too many failed login attempts; try again in {seconds} seconds'},
+            plural = '' if seconds == 1 else 's'        # DRF's Throttled, the shape a DRF client knows
+            raise ApiError(429, {'detail': f'Request was throttled. Expected available in {seconds} second{plural}.'},
                            headers={'Retry-After': str(seconds)})
         user = self._verify(username, password)
         if user is None:
