@@ -15,9 +15,12 @@ from typing import Any, Dict, List
 from . import BaseController
 from ..auth import User, email_errors, username_errors
 from ..http import ApiRequest, Response, detail, no_content, not_found, permission_denied, validation_error
+from ..schemas import RESOURCES
 
 TAKEN = 'User with this Username already exists.'
 REQUIRED = 'This field is required.'
+WRITABLE = tuple(f.name for f in RESOURCES['user'] if f.modify)      # username, password, email
+REQUIRED_FIELDS = tuple(f.name for f in RESOURCES['user'] if f.required)   # on POST and PUT
 
 
 def _password_errors(value: Any) -> List[str]:
@@ -60,7 +63,7 @@ class UserController(BaseController):
         if not request.user.superuser:
             raise permission_denied()
         body = request.json_object()
-        errors = _field_errors(body, required=('username', 'password'))
+        errors = _field_errors(body, required=REQUIRED_FIELDS)
         if errors:
             raise validation_error(errors)
         try:
@@ -76,11 +79,11 @@ class UserController(BaseController):
         if not own:
             raise detail(403, 'Permission denied')
         body = request.json_object()
-        required = ('username', 'password') if request.method == 'PUT' else ()
+        required = REQUIRED_FIELDS if request.method == 'PUT' else ()
         errors = _field_errors(body, required)
         if errors:
             raise validation_error(errors)
-        changes = {field: body[field] for field in ('username', 'email', 'password') if field in body}
+        changes = {field: body[field] for field in WRITABLE if field in body}
         if 'email' in changes and changes['email'] is None:
             changes['email'] = ''
         auth = self.services.auth
