@@ -5,10 +5,10 @@ import ssl
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
-from tests.wsgi_client import WsgiResponse
+from tests.wsgi_client import ClientBase, WsgiResponse
 
 
-class HttpClient:
+class HttpClient(ClientBase):
     def __init__(self, base: str, verify: bool = False, timeout: float = 60) -> None:
         parts = urlsplit(base)
         self.scheme, self.netloc = parts.scheme, parts.netloc
@@ -51,29 +51,4 @@ class HttpClient:
             header_list = resp.getheaders()
         finally:
             conn.close()
-        response = WsgiResponse(f'{resp.status} {resp.reason}', header_list, content)
-        for key, value in response.cookies.items():
-            if value == '':
-                self.cookies.pop(key, None)
-            else:
-                self.cookies[key] = value
-        return response
-
-    def get(self, url: str, **kw: Any) -> WsgiResponse:
-        return self.request('GET', url, **kw)
-
-    def post(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('POST', url, body, **kw)
-
-    def patch(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('PATCH', url, body, **kw)
-
-    def put(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('PUT', url, body, **kw)
-
-    def delete(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('DELETE', url, body, **kw)
-
-    def login(self, username: str, password: str, version: str = 'v2') -> WsgiResponse:
-        self.get(f'/api/{version}/auth/login/')
-        return self.post(f'/api/{version}/auth/login/', {'username': username, 'password': password})
+        return self.remember(WsgiResponse(f'{resp.status} {resp.reason}', header_list, content))

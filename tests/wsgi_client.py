@@ -45,7 +45,43 @@ class WsgiResponse:
         return json.loads(self.content)
 
 
-class WsgiClient:
+class ClientBase:
+    """Verb helpers, a cookie jar and Calamari's login dance, over a ``request`` method."""
+    cookies: Dict[str, str]
+
+    def request(self, method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
+                raw: Optional[bytes] = None, csrf: bool = True) -> 'WsgiResponse':
+        raise NotImplementedError
+
+    def remember(self, response: 'WsgiResponse') -> 'WsgiResponse':
+        for key, value in response.cookies.items():
+            if value == '':
+                self.cookies.pop(key, None)
+            else:
+                self.cookies[key] = value
+        return response
+
+    def get(self, url: str, **kw: Any) -> 'WsgiResponse':
+        return self.request('GET', url, **kw)
+
+    def post(self, url: str, body: Any = None, **kw: Any) -> 'WsgiResponse':
+        return self.request('POST', url, body, **kw)
+
+    def patch(self, url: str, body: Any = None, **kw: Any) -> 'WsgiResponse':
+        return self.request('PATCH', url, body, **kw)
+
+    def put(self, url: str, body: Any = None, **kw: Any) -> 'WsgiResponse':
+        return self.request('PUT', url, body, **kw)
+
+    def delete(self, url: str, body: Any = None, **kw: Any) -> 'WsgiResponse':
+        return self.request('DELETE', url, body, **kw)
+
+    def login(self, username: str, password: str, version: str = 'v2') -> 'WsgiResponse':
+        self.get(f'/api/{version}/auth/login/')
+        return self.post(f'/api/{version}/auth/login/', {'username': username, 'password': password})
+
+
+class WsgiClient(ClientBase):
     def __init__(self, app: Any, host: str = 'localhost:8002', scheme: str = 'http') -> None:
         self.app = app
         self.host = host
@@ -82,29 +118,4 @@ class WsgiClient:
         body_bytes = b''.join(chunks)
         if hasattr(chunks, 'close'):
             chunks.close()
-        response = WsgiResponse(captured['status'], captured['headers'], body_bytes)
-        for key, value in response.cookies.items():
-            if value == '':
-                self.cookies.pop(key, None)
-            else:
-                self.cookies[key] = value
-        return response
-
-    def get(self, url: str, **kw: Any) -> WsgiResponse:
-        return self.request('GET', url, **kw)
-
-    def post(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('POST', url, body, **kw)
-
-    def patch(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('PATCH', url, body, **kw)
-
-    def put(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('PUT', url, body, **kw)
-
-    def delete(self, url: str, body: Any = None, **kw: Any) -> WsgiResponse:
-        return self.request('DELETE', url, body, **kw)
-
-    def login(self, username: str, password: str, version: str = 'v2') -> WsgiResponse:
-        self.get(f'/api/{version}/auth/login/')
-        return self.post(f'/api/{version}/auth/login/', {'username': username, 'password': password})
+        return self.remember(WsgiResponse(captured['status'], captured['headers'], body_bytes))
