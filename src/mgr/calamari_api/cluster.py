@@ -17,8 +17,10 @@ INVALIDATED_BY: Dict[str, Tuple[str, ...]] = {
 }
 MAX_AGE: Dict[str, float] = {
     'config': 10.0, 'mon_status': 10.0, 'servers': 10.0, 'osd_metadata': 30.0, 'mon_metadata': 30.0,
-    'mds_metadata': 30.0, 'mgr_map': 10.0,
+    'mds_metadata': 30.0, 'mgr_map': 10.0, 'keys': 5.0,
 }
+# Module-owned state that cached responses may depend on: bumped with ClusterState.touch() when it changes.
+LOCAL_STATE = ('keys',)
 JSON_WRAPPED = ('mon_status', 'health')     # get() returns {"json": "<string>"} for these
 SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map', 'mon_status', 'health',
            'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers')
@@ -41,7 +43,7 @@ class ClusterState:
         self._mgr = mgr
         self._clock = clock
         self._lock = threading.Lock()
-        self._generation: Dict[str, int] = {name: 0 for name in SOURCES}
+        self._generation: Dict[str, int] = {name: 0 for name in SOURCES + LOCAL_STATE}
         self._sources: Dict[str, Tuple[int, float, Any]] = {}
         self._derived: Dict[Any, Tuple[Tuple[int, ...], float, Any]] = {}
         self._update_time: Optional[float] = None
@@ -56,6 +58,11 @@ class ClusterState:
             for name in names:
                 self._generation[name] += 1
             self._update_time = self._clock()
+
+    def touch(self, name: str) -> None:
+        """Module-owned state (LOCAL_STATE) changed: responses built from it are stale."""
+        with self._lock:
+            self._generation[name] += 1
 
     def invalidate_all(self) -> None:
         with self._lock:

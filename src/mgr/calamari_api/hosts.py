@@ -88,6 +88,7 @@ class Hosts:
             forgotten = dict(self._forgotten)
         self._store.set_json(FORGOTTEN_KEY, forgotten)
         self._store.delete(KEY_PREFIX + fqdn)
+        self._cluster.touch('keys')
 
     def managed(self, host: Host) -> bool:
         """Managed = its daemons report to the mgr and its key is accepted."""
@@ -195,12 +196,16 @@ class Hosts:
     def register(self, fqdns: List[str]) -> None:
         """Persist the first-seen state of new hosts (so a later option change does not alter them)."""
         state = self._default_state()
+        added = False
         for fqdn in fqdns:
             with self._lock:
                 if fqdn in self._keys:
                     continue
                 self._keys[fqdn] = state
             self._store.set_json(KEY_PREFIX + fqdn, state)
+            added = True
+        if added:
+            self._cluster.touch('keys')
 
     def set_key(self, fqdn: str, status: str) -> None:
         current = self.key_status(fqdn)
@@ -211,6 +216,7 @@ class Hosts:
         with self._lock:
             self._keys[fqdn] = status
         self._store.set_json(KEY_PREFIX + fqdn, status)
+        self._cluster.touch('keys')
 
     def delete_key(self, fqdn: str) -> None:
         """Like deleting a salt key: a host that still reports comes back as ``pre`` (its key resubmitted)."""
@@ -227,6 +233,7 @@ class Hosts:
             self._store.set_json(KEY_PREFIX + fqdn, 'pre')
         else:
             self._store.delete(KEY_PREFIX + fqdn)
+        self._cluster.touch('keys')
 
     def _orchestrator(self, method: str, fqdn: str) -> None:
         """Add/remove a host through the orchestrator (only with an active backend; untested here)."""

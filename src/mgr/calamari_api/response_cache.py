@@ -3,8 +3,9 @@ gzipped copy, so a poll of an unchanged resource costs a dict lookup (or a 304).
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from .http import render_json
 
@@ -31,22 +32,28 @@ class ResponseCache:
     """LRU of Rendered bodies keyed by request, valid while ``generations(deps)`` is unchanged."""
 
     def __init__(self, generations: Callable[[Tuple[str, ...]], Tuple[int, ...]],
-                 max_entries: int = MAX_ENTRIES) -> None:
+                 max_ages: Dict[str, float], max_entries: int = MAX_ENTRIES,
+                 clock: Callable[[], float] = time.time) -> None:
         self._generations = generations
+        self._max_ages = max_ages
+        self._clock = clock
         self._max = max_entries
         self._lock = threading.Lock()
-        self._entries: 'OrderedDict[Any, Tuple[Tuple[int, ...], Rendered]]' = OrderedDict()
+        self._entries: 'OrderedDict[Any, Tuple[Tuple[int, ...], float, Rendered]]' = OrderedDict()
 
     def get(self, key: Any, deps: Tuple[str, ...], build: Callable[[], Any]) -> Rendered:
+        """The cached rendering, unless a dep changed or one with a maximum age (no notification of its
+        own, see cluster.MAX_AGE) is older than that."""
         gens = self._generations(deps)
+        max_age = min((self._max_ages[d] for d in deps if d in self._max_ages), default=None)
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == gens:
+            if entry is not None and entry[0] == gens and (max_age is None or self._clock() - entry[1] < max_age):
                 self._entries.move_to_end(key)
-                return entry[1]
+                return entry[2]
         rendered = Rendered(build())
         with self._lock:
-            self._entries[key] = (gens, rendered)
+            self._entries[key] = (gens, self._clock(), rendered)
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)

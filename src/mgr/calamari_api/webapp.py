@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode
 import cherrypy
 
 from . import routes as route_table
+from .cluster import MAX_AGE
 from .controllers import load_controllers
 from .http import ApiError, ApiRequest, Response, detail, not_found_object, render_json
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
@@ -68,7 +69,7 @@ class CalamariApp:
     def __init__(self, services: Any) -> None:
         self.services = services
         self.controllers = load_controllers(services)
-        self.responses = ResponseCache(services.cluster.generations)
+        self.responses = ResponseCache(services.cluster.generations, MAX_AGE)
         self.endpoints: List[Endpoint] = []
         self.dispatcher = cherrypy.dispatch.RoutesDispatcher()
         self._build()
