@@ -139,14 +139,14 @@ class UserRequest:
 
 class RequestEngine:
     def __init__(self, mgr: Any, store: Any, cluster: Any, history: Callable[[], int],
-                 timeout: Callable[[], float], events: Callable[[], Any] = lambda: None,
+                 timeout: Callable[[], float], events: Optional[Any] = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._mgr = mgr
         self._store = store
         self._cluster = cluster
         self._history = history
         self._timeout = timeout
-        self._events = events
+        self._events = events           # the EventLog (emit()), for Started/Succeeded/Failed events
         self.clock = clock
         self._lock = threading.RLock()
         self._wakeup = threading.Condition(threading.Lock())
@@ -528,10 +528,9 @@ class RequestEngine:
             self._emit(req, 'INFO', f'Succeeded: {req.headline}')
 
     def _emit(self, req: UserRequest, severity: str, message: str) -> None:
-        events = self._events()
-        if events is None:
+        if self._events is None:
             return
         try:
-            events.emit(severity, message, fsid=req.fsid)
+            self._events.emit(severity, message, fsid=req.fsid)
         except Exception:
             log.exception('could not emit event %r', message)

@@ -22,7 +22,7 @@ class Services:
         self.requests = RequestEngine(mgr, self.store, self.cluster,
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
-                                      events=lambda: getattr(self, 'events', None))
+                                      events=self.events)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
