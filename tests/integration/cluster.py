@@ -93,8 +93,10 @@ class RealCluster:
 
     def restart_active_mgr(self) -> None:
         """`ceph mgr fail`: the mgr restarts (or a standby takes over) and re-imports the module."""
-        active = self.ceph_json('mgr', 'dump')['active_name']
-        self.ceph('mgr', 'fail', active)
+        # (16.2.15's mon aborts on `mgr fail` while no mgr is active: wait for one first)
+        dump = wait_for(lambda: (lambda d: d if d.get('available') else None)(self.ceph_json('mgr', 'dump')),
+                        60, 'an active mgr')
+        self.ceph('mgr', 'fail', dump['active_name'])
         time.sleep(2)
         self.launcher('up', '--no-install')        # restarts a mgr process that exited, if any
         self.wait_api()
