@@ -11,7 +11,9 @@ CLUSTER_SERVER_FIELDS = ['fqdn', 'hostname', 'services', 'frontend_addr', 'backe
 
 def test_server_list_matches_node_ls(cluster, client, fsid):
     nodes = cluster.ceph_json('node', 'ls')
-    servers = client.get('/api/v2/server').json()
+    # right after a mgr (re)start no daemon has reported to it yet, so last_contact is still null
+    servers = wait_for(lambda: (lambda found: found if all(s['last_contact'] for s in found) else None)(
+        client.get('/api/v2/server').json()), 60, 'daemon reports')
     by_fqdn = {s['fqdn']: s for s in servers}
     for kind in ('mon', 'osd', 'mgr'):
         for host, ids in nodes.get(kind, {}).items():
