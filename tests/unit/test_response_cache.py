@@ -24,3 +24,25 @@ def test_gzip_when_accepted_and_large(client, app):
     assert gzip.decompress(rendered.gzipped) == rendered.body
     small = client.get('/api/v2/cluster', headers={'Accept-Encoding': 'gzip'})
     assert 'Content-Encoding' not in small.headers      # below the threshold
+
+
+def test_concurrent_misses_build_once():
+    import threading
+    import time as _time
+
+    from calamari_api.response_cache import ResponseCache
+    builds = []
+
+    def build():
+        builds.append(1)
+        _time.sleep(0.05)
+        return {'n': len(builds)}
+
+    cache = ResponseCache(lambda deps: (1,), {})
+    threads = [threading.Thread(target=cache.get, args=('k', ('osd_map',), build)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1
+    assert cache.get('k', ('osd_map',), build).body == b'{"n": 1}'

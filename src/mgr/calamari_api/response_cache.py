@@ -40,23 +40,39 @@ class ResponseCache:
         self._max = max_entries
         self._lock = threading.Lock()
         self._entries: 'OrderedDict[Any, Tuple[Tuple[int, ...], float, Rendered]]' = OrderedDict()
+        self._building: Dict[Any, threading.Lock] = {}
 
-    def get(self, key: Any, deps: Tuple[str, ...], build: Callable[[], Any]) -> Rendered:
-        """The cached rendering, unless a dep changed or one with a maximum age (no notification of its
-        own, see cluster.MAX_AGE) is older than that."""
-        gens = self._generations(deps)
-        max_age = min((self._max_ages[d] for d in deps if d in self._max_ages), default=None)
+    def _lookup(self, key: Any, gens: Tuple[int, ...], max_age: Optional[float]) -> Optional[Rendered]:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry[0] == gens and (max_age is None or self._clock() - entry[1] < max_age):
                 self._entries.move_to_end(key)
                 return entry[2]
-        rendered = Rendered(build())
+        return None
+
+    def get(self, key: Any, deps: Tuple[str, ...], build: Callable[[], Any]) -> Rendered:
+        """The cached rendering, unless a dep changed or one with a maximum age (no notification of its
+        own, see cluster.MAX_AGE) is older than that.  One thread rebuilds a stale entry; concurrent
+        requests for the same key wait for it rather than all rebuilding at once."""
+        gens = self._generations(deps)
+        max_age = min((self._max_ages[d] for d in deps if d in self._max_ages), default=None)
+        rendered = self._lookup(key, gens, max_age)
+        if rendered is not None:
+            return rendered
         with self._lock:
-            self._entries[key] = (gens, self._clock(), rendered)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            rendered = self._lookup(key, gens, max_age)       # built by the thread we waited for?
+            if rendered is None:
+                rendered = Rendered(build())
+                with self._lock:
+                    self._entries[key] = (gens, self._clock(), rendered)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self._max:
+                        self._entries.popitem(last=False)
+        with self._lock:
+            if not building.locked():
+                self._building.pop(key, None)
         return rendered
 
     def clear(self) -> None:
