@@ -110,8 +110,9 @@ class Bench:
             self.ceph('config', 'set', 'mgr', f'mgr/dashboard/{key}', val, '--force')
         self.ceph('mgr', 'module', 'enable', 'dashboard')
         password = 'Bench-' + base64.b32encode(os.urandom(8)).decode()
-        self.ceph('dashboard', 'ac-user-create', 'bench', '-i', '-', 'administrator', input_text=password,
-                  check=False)
+        wait_for(lambda: self.ceph('dashboard', 'ac-user-show', check=False).returncode == 0, 60, 'the dashboard')
+        self.ceph('dashboard', 'ac-user-delete', 'bench', check=False)      # a previous run's user
+        self.ceph('dashboard', 'ac-user-create', 'bench', '-i', '-', 'administrator', input_text=password)
         from tests.http_client import HttpClient
         dash = HttpClient(f'http://127.0.0.1:{port}')
         hdr = {'Accept': 'application/vnd.ceph.api.v1.0+json', 'Content-Type': 'application/json'}
