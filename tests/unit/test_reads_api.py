@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from calamari_api.controllers import maps
+from calamari_api import derived
 
 OSD_FIELDS = ['uuid', 'up', 'in', 'id', 'reweight', 'server', 'pools', 'valid_commands', 'public_addr',
               'cluster_addr', 'crush_node_ancestry', 'backend_partition_path', 'backend_device_node',
@@ -216,7 +216,7 @@ def test_crush_map_text(client, base, monkeypatch, tmp_path):
     src.write_text(CRUSH_TEXT)
     subprocess.run(['crushtool', '-c', str(src), '-o', str(binary)], check=True)
     calls = []
-    monkeypatch.setattr(maps, 'fetch_crush_binary', lambda mgr: calls.append(1) or binary.read_bytes())
+    monkeypatch.setattr(derived, 'fetch_crush_binary', lambda mgr: calls.append(1) or binary.read_bytes())
     text = client.get(f'{base}/crush_map').json()
     assert '# begin crush map' in text and 'rule replicated_rule' in text
     assert client.get(f'{base}/crush_map').json() == text
@@ -224,14 +224,14 @@ def test_crush_map_text(client, base, monkeypatch, tmp_path):
 
 
 def test_crush_map_unavailable(client, base, monkeypatch):
-    monkeypatch.setattr(maps, 'fetch_crush_binary', lambda mgr: b'not a crush map')
+    monkeypatch.setattr(derived, 'fetch_crush_binary', lambda mgr: b'not a crush map')
     response = client.get(f'{base}/crush_map')
     assert response.status_code == 503
     assert response.json()['detail'].startswith('CRUSH map unavailable: crushtool -d failed')
 
     def fail(mgr):
-        raise maps.CrushMapUnavailable('osd getcrushmap timed out')
-    monkeypatch.setattr(maps, 'fetch_crush_binary', fail)
+        raise derived.CrushMapUnavailable('osd getcrushmap timed out')
+    monkeypatch.setattr(derived, 'fetch_crush_binary', fail)
     assert client.get(f'{base}/crush_map').json() == {'detail': 'CRUSH map unavailable: osd getcrushmap timed out'}
 
 
@@ -273,7 +273,7 @@ def test_config(client, base, module, services):
 
 
 def test_sync_objects(client, base, module, monkeypatch):
-    monkeypatch.setattr(maps, 'fetch_crush_binary', lambda mgr: b'')
+    monkeypatch.setattr(derived, 'fetch_crush_binary', lambda mgr: b'')
     assert client.get(f'{base}/sync_object').json() == [
         'mds_map', 'osd_map', 'mon_map', 'mon_status', 'quorum_status', 'pg_summary', 'health', 'config']
     osd_map = client.get(f'{base}/sync_object/osd_map').json()
@@ -327,6 +327,6 @@ def test_api_root(client):
     'mon/..', 'mon/a.b/status',
 ])
 def test_no_server_errors(client, base, url, monkeypatch):
-    monkeypatch.setattr(maps, 'fetch_crush_binary', lambda mgr: b'')
+    monkeypatch.setattr(derived, 'fetch_crush_binary', lambda mgr: b'')
     response = client.get(f'{base}/{url}')
     assert response.status_code < 500, (url, response.status_code, response.content)

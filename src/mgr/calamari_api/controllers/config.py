@@ -5,12 +5,12 @@ Calamari served a mon's ``config show``.  Here the values are the active mgr's r
 mon config DB entries aimed at the mons (``config dump``, sections ``mon``/``mon.<id>``), so the options the
 mons act on (``osd_pool_default_size``, ``osd_pool_default_min_size``, ``mon_max_pool_pg_num``, ...) show the
 value the mons use.  The merge rules are in ``views/config.py``; the ``config dump`` round trip is cached
-for at most 10 seconds (``controllers/maps.effective_config``).
+for at most 10 seconds (``derived.effective_config``).
 """
 from typing import Any, Dict
 
 from . import BaseController
-from .maps import effective_config
+from ..derived import effective_config
 from ..http import ApiRequest, not_found, unavailable
 from ..views.config import config_objects
 

@@ -7,7 +7,7 @@ Device-class shadow buckets (``default~hdd``) are not listed as nodes.
 from typing import Any, List
 
 from . import BaseController, cached_by
-from .maps import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, osd_map_view
+from ..derived import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, osd_map_view
 from ..http import ApiRequest, not_found_object, unavailable
 from ..views.crush import rule_set_objects
 

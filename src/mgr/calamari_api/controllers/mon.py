@@ -8,7 +8,7 @@ refused with EACCES), so every known mon answers with the same cluster view.
 from typing import Any, Dict, List
 
 from . import BaseController
-from .maps import quorum_status
+from ..derived import quorum_status
 from ..http import ApiRequest, not_found
 from ..views.mon import mon_objects
 

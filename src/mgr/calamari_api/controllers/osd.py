@@ -2,7 +2,7 @@
 from typing import Any, Dict
 
 from . import BaseController, cached_by
-from .maps import OSD_MAP_DEPS, osd_map_view
+from ..derived import OSD_MAP_DEPS, osd_map_view
 from ..http import ApiError, ApiRequest, accepted, not_found_object, not_modified
 from ..operations import osd as osd_ops
 from ..views.osd import OSD_COMMANDS

@@ -8,7 +8,7 @@ not hold yet is ``null``; an unknown type is a 404.
 from typing import Any, Callable, Dict, Optional
 
 from . import BaseController
-from .maps import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, effective_config, quorum_status
+from ..derived import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, effective_config, quorum_status
 from ..http import ApiRequest, not_found
 from ..views import sync_object as views
 

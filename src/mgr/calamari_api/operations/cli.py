@@ -10,7 +10,7 @@ import shlex
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..controllers.maps import mon_query
+from ..derived import mon_query
 from ..http import bad_request
 
 FORMAT_FLAGS = ('--format', '-f')

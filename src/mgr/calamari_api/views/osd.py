@@ -1,6 +1,6 @@
 """OSDs, OSD flags (osd_config) and OSD commands; ``OsdMapView`` bundles every OSD-map derived index.
 
-``OsdMapView`` is built once per map change (see ``controllers/maps.py``) from the OSD map, the OSD tree,
+``OsdMapView`` is built once per map change (see ``derived.py``) from the OSD map, the OSD tree,
 the CRUSH dump and the OSD metadata; requests then only look things up in it.
 """
 from typing import Any, Dict, List, Mapping, Optional

@@ -14,8 +14,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from mgr_module import CommandResult
 
-from ..views import config as config_views
-from ..views.osd import OsdMapView
+from .views import config as config_views
+from .views.osd import OsdMapView
 
 OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
 MON_TIMEOUT = 5.0
