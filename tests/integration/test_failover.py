@@ -133,6 +133,8 @@ def test_failover_keeps_state_and_fails_in_flight_requests(ha, capsys):
     assert admin.get('/api/v2/event?page_size=1000').json()['count'] >= events_before
     restore = admin.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': False})
     assert restore.status_code == 202
+    restore_id = restore.json()['request_id']
+    wait_for(lambda: admin.get(f'/api/v2/request/{restore_id}').json()['state'] == 'complete', 60, 'the restore')
 
 
 def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
@@ -146,7 +148,7 @@ def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
         response = client.get(f'/api/v2/cluster/{ha.fsid}/osd')
         assert response.status_code in (200, 503)           # last known maps, or a clear 503
         assert time.time() - started < 30
-        write = client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': True})
+        write = client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'nodeep-scrub': True})
         assert write.status_code in (202, 503), write.content
     finally:
         subprocess.run(['ceph-mon', '-c', ha.conf, '-i', 'a'], check=True)
@@ -156,7 +158,7 @@ def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
         done = wait_for(lambda: client.get(f'/api/v2/request/{request_id}').json()['state'] == 'complete', 180,
                         'the write to finish (or fail) after the outage')
         assert done
-    client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'noscrub': False})
+    client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'nodeep-scrub': False})
     assert client.get(f'/api/v2/cluster/{ha.fsid}/osd').status_code == 200
     health = ha.ceph_json('health', 'detail')
     assert 'MGR_MODULE_ERROR' not in health.get('checks', {})
