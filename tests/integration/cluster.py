@@ -35,7 +35,11 @@ class RealCluster:
         return proc.stdout
 
     def up(self, *extra: str) -> None:
-        self.launcher('up', *extra)
+        try:
+            self.launcher('up', *extra)
+        except Exception:
+            self.launcher('down')       # leave no daemons behind (the logs stay in the directory)
+            raise
         self.state = json.load(open(os.path.join(self.dir, 'state.json')))
         self.api_port = self.state['api_port']
 

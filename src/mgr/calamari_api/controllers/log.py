@@ -4,17 +4,21 @@ import os
 from typing import Any, List
 
 from . import BaseController
+from ..derived import mon_query
 from ..http import ApiError, ApiRequest, bad_request
 from ..views.log import format_log_entries, is_rotated, resolve_log_path, tail_lines
 
 DEFAULT_LINES = 40
+LOG_TIMEOUT = 15.0
 MAX_LINES = 10000
 
 
 class LogController(BaseController):
     def cluster_tail(self, request: ApiRequest, fsid: str) -> Any:
         lines = self._lines(request)
-        r, outb, outs = self.services.mgr.mon_command({'prefix': 'log last', 'num': lines, 'format': 'json'})
+        # a timeout, unlike MgrModule.mon_command: without a mon this answers 503 instead of hanging
+        r, outb, outs = mon_query(self.services.mgr, {'prefix': 'log last', 'num': lines, 'format': 'json'},
+                                  LOG_TIMEOUT)
         if r != 0:
             raise ApiError(503, 'mon log data unavailable')
         try:
