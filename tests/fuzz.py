@@ -115,7 +115,12 @@ def run_fuzz(clients: Dict[str, Any], fsid: str, ids: Dict[str, Sequence[str]], 
         if route.action.startswith('auth.') and 'anon' in clients:
             who = 'anon'            # a logged-in client that logs out would spend the rest of the run as anon
         csrf = fuzzer.rng.random() < 0.8
-        response = clients[who].request(method, url, raw=body, headers=headers, csrf=csrf)
+        try:
+            response = clients[who].request(method, url, raw=body, headers=headers, csrf=csrf)
+        except OSError as e:           # a hung or dropped connection is a failure too: say which request
+            tried += 1
+            failures.append(f'{who} {method} {url} {body!r:.200} -> {type(e).__name__}: {e}')
+            continue
         tried += 1
         statuses[response.status_code] += 1
         if response.status_code >= 500 and not (response.status_code == 503 and route.action in ALLOWED_503):
