@@ -50,3 +50,16 @@ def test_disable_and_enable(cluster, wait):
     finally:
         cluster.ceph('mgr', 'module', 'enable', 'calamari_api')
     cluster.wait_api()
+
+
+def test_post_without_any_body_is_an_empty_body(client, cluster, fsid):
+    """`curl -X POST` sends neither Content-Length nor a body: Calamari took that as empty (no 411)."""
+    import http.client
+    conn = http.client.HTTPConnection('127.0.0.1', cluster.api_port, timeout=30)
+    conn.putrequest('POST', f'/api/v2/cluster/{fsid}/osd/0/command/scrub')
+    conn.putheader('Cookie', '; '.join(f'{k}={v}' for k, v in client.cookies.items()))
+    conn.putheader('X-XSRF-TOKEN', client.cookies['XSRF-TOKEN'])
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 202, response.read()
+    conn.close()

@@ -34,6 +34,14 @@ def to_routes_path(version: str, pattern: str) -> str:
     return path
 
 
+def _allow_missing_body() -> None:
+    """A POST/DELETE with no body at all (no Content-Length, no Transfer-Encoding) is an empty body, as Calamari
+    took it (e.g. ``curl -X POST .../osd/0/command/scrub``), not CherryPy's 411."""
+    request = cherrypy.serving.request
+    if 'Content-Length' not in request.headers and 'Transfer-Encoding' not in request.headers:
+        request.process_request_body = False
+
+
 class Endpoint:
     """Every method bound to one URL pattern.  CherryPy calls ``handle`` for any method."""
 
@@ -105,6 +113,7 @@ class CalamariApp:
             'request.show_tracebacks': False,
             'request.show_mismatched_params': False,
             'request.methods_with_bodies': ('POST', 'PUT', 'PATCH', 'DELETE'),   # bulk key / pool DELETE bodies
+            'hooks.before_request_body': _allow_missing_body,
             'tools.encode.on': False,
             'log.screen': False,
             'log.access_file': '',
