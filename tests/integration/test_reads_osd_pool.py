@@ -1,5 +1,6 @@
 """OSD, pool, osd_config and CRUSH reads on a real cluster, checked against the ceph CLI, including after
 changes made with the CLI (every change is undone)."""
+import json
 import os
 import subprocess
 import tempfile
@@ -161,3 +162,34 @@ def test_new_pool_and_rule_show_up(client, cluster, base, wait):
         cluster.ceph('osd', 'crush', 'rule', 'rm', 'reads-it-hdd')
     wait(lambda: all(p['name'] != POOL for p in get(client, f'{base}/pool')), 30, 'the pool to go')
     assert all(r['name'] != 'reads-it-hdd' for r in get(client, f'{base}/crush_rule'))
+
+
+def test_stats_match_rados_df(client, cluster, base, wait):
+    """pool/stats, pool/<id>/stats and stats give the numbers `rados df` gives for the same cluster."""
+    name = 'reads-it-stats'
+    cluster.ceph('osd', 'pool', 'create', name, '4', '4')
+    try:
+        for index, path in enumerate(('/etc/hosts', '/etc/services')):
+            subprocess.run(['rados', '-c', cluster.conf, '-k', cluster.keyring, '-p', name, 'put', f'obj{index}',
+                            path], check=True, timeout=60)
+        pool_id = next(p['id'] for p in get(client, f'{base}/pool') if p['name'] == name)
+        # PG statistics reach the mgr every few seconds: wait until both writes are counted
+        stats = wait(lambda: (lambda s: s if s['num_objects'] == 2 and s['num_wr'] >= 2 else None)(
+            get(client, f'{base}/pool/{pool_id}/stats')), 60, 'the pool statistics')
+        size = sum(os.path.getsize(p) for p in ('/etc/hosts', '/etc/services'))
+        assert stats['name'] == name and stats['num_bytes'] == size and stats['num_kb'] == (size + 1023) // 1024
+        rados_df = subprocess.run(['rados', '-c', cluster.conf, '-k', cluster.keyring, 'df', '-f', 'json'],
+                                  check=True, capture_output=True, text=True, timeout=60)
+        df = json.loads(rados_df.stdout)
+        row = next(p for p in df['pools'] if p['name'] == name)
+        assert (stats['num_objects'], stats['num_bytes'], stats['num_kb'], stats['num_object_copies']) == (
+            row['num_objects'], row['size_bytes'], row['size_kb'], row['num_object_copies'])
+        listed = get(client, f'{base}/pool/stats')
+        assert [s['name'] for s in listed] == [p['name'] for p in get(client, f'{base}/pool')]
+        assert next(s for s in listed if s['name'] == name) == stats
+        totals = get(client, f'{base}/stats')
+        assert totals['kb'] == df['total_space'] and totals['num_objects'] >= 2
+        assert 0 < totals['kb_used'] < totals['kb'] and totals['kb_avail'] <= totals['kb']
+    finally:
+        cluster.ceph('osd', 'pool', 'delete', name, name, '--yes-i-really-really-mean-it')
+    wait(lambda: all(s['name'] != name for s in get(client, f'{base}/pool/stats')), 30, 'the pool to go')

@@ -46,6 +46,9 @@ def urls(client, fsid):
         '/api/v2/key': '/api/v2/key', '/api/v2/key/{minion_id}': f'/api/v2/key/{fqdn}',
         '/api/v2/event': '/api/v2/event', '/api/v2/cluster/{fsid}/event': f'{c}/event',
         '/api/v2/server/{fqdn}/event': f'/api/v2/server/{fqdn}/event', '/api/v2/cluster/{fsid}/log': f'{c}/log',
+        '/api/v2/cluster/{fsid}/pool/stats': f'{c}/pool/stats',
+        '/api/v2/cluster/{fsid}/pool/{pool_id}/stats': f'{c}/pool/{pool_id}/stats',
+        '/api/v2/cluster/{fsid}/stats': f'{c}/stats',
     }
 
 

@@ -12,18 +12,18 @@ INVALIDATED_BY: Dict[str, Tuple[str, ...]] = {
     'osd_map': ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'servers', 'mgr_map'),
     'mon_map': ('mon_map', 'mon_status', 'servers', 'mon_metadata'),
     'health': ('health', 'mon_status', 'servers', 'mgr_map'),
-    'pg_summary': ('pg_summary',),
+    'pg_summary': ('pg_summary', 'pool_stats', 'df'),
     'fs_map': ('fs_map', 'servers', 'mds_metadata'),
 }
 MAX_AGE: Dict[str, float] = {
     'config': 10.0, 'mon_status': 10.0, 'servers': 10.0, 'osd_metadata': 30.0, 'mon_metadata': 30.0,
-    'mds_metadata': 30.0, 'mgr_map': 10.0, 'keys': 5.0,
+    'mds_metadata': 30.0, 'mgr_map': 10.0, 'keys': 5.0, 'pool_stats': 5.0, 'df': 5.0,
 }
 # Module-owned state that cached responses may depend on: bumped with ClusterState.touch() when it changes.
 LOCAL_STATE = ('keys',)
 JSON_WRAPPED = ('mon_status', 'health')     # get() returns {"json": "<string>"} for these
 SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map', 'mon_status', 'health',
-           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers')
+           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers', 'pool_stats', 'df')
 
 
 def isoformat(ts: float) -> str:

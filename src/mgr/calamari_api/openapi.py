@@ -28,6 +28,7 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'crush.types': (200, '[crush_type]'), 'crush.type': (200, 'crush_type'),
     'pool.list': (200, 'any'), 'pool.create': (202, 'request_id'), 'pool.get': (200, 'pool'),
     'pool.update': (202, 'request_id'), 'pool.delete': (202, 'request_id'),
+    'stats.pools': (200, '[pool_stats]'), 'stats.pool': (200, 'pool_stats'), 'stats.totals': (200, 'cluster_stats'),
     'osd.list': (200, '[osd]'), 'osd.implemented_commands': (200, 'any'), 'osd.get': (200, 'osd'),
     'osd.update': (202, 'request_id'), 'osd.valid_commands': (200, 'any'), 'osd.validate_command': (200, 'any'),
     'osd.apply_command': (202, 'request_id'),

@@ -95,6 +95,9 @@ ROUTES: List[Route] = [
     # -- pools -----------------------------------------------------------------------------------
     _r('GET', C + '/pool', 'pool.list'),
     _r('POST', C + '/pool', 'pool.create'),
+    _r('GET', C + '/pool/stats', 'stats.pools'),                # Calamari master: usage from the PG map
+    _r('GET', C + '/pool/{pool_id}/stats', 'stats.pool'),
+    _r('GET', C + '/stats', 'stats.totals'),
     _r('GET', C + '/pool/{pool_id}', 'pool.get'),
     _r('PATCH', C + '/pool/{pool_id}', 'pool.update'),
     _r('DELETE', C + '/pool/{pool_id}', 'pool.delete'),

@@ -80,6 +80,11 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
                        Field('boot_time', NULLABLE_STR), Field('ceph_version', NULLABLE_STR)),
     'key': (Field('id', STR), Field('status', {'type': STR, 'enum': ['pre', 'accepted', 'rejected']},
                                     modify=True, required=True)),
+    'pool_stats': (Field('name', STR),) + tuple(Field(name, INT) for name in (
+        'num_objects_unfound', 'num_objects_missing_on_primary', 'num_object_clones', 'num_objects',
+        'num_object_copies', 'num_bytes', 'num_rd_kb', 'num_wr_kb', 'num_kb', 'num_wr', 'num_objects_degraded',
+        'num_rd')),
+    'cluster_stats': (Field('kb', INT), Field('num_objects', INT), Field('kb_avail', INT), Field('kb_used', INT)),
     'config_setting': (Field('key', STR), Field('value', STR)),
     'event': (Field('when', STR),
               Field('severity', {'type': STR, 'enum': ['CRITICAL', 'ERROR', 'WARNING', 'RECOVERY', 'INFO']}),
