@@ -26,6 +26,8 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'crush.map_text': (200, 'any'), 'crush.rule_sets': (200, 'any'), 'crush.rules': (200, '[crush_rule]'),
     'crush.rule': (200, 'crush_rule'), 'crush.nodes': (200, '[crush_node]'), 'crush.node': (200, 'crush_node'),
     'crush.types': (200, '[crush_type]'), 'crush.type': (200, 'crush_type'),
+    'crush.create_node': (202, 'request_id'), 'crush.update_node': (202, 'request_id'),
+    'crush.delete_node': (202, 'request_id'),
     'pool.list': (200, 'any'), 'pool.create': (202, 'request_id'), 'pool.get': (200, 'pool'),
     'pool.update': (202, 'request_id'), 'pool.delete': (202, 'request_id'),
     'osd.list': (200, '[osd]'), 'osd.implemented_commands': (200, 'any'), 'osd.get': (200, 'osd'),
@@ -51,6 +53,7 @@ BODIES: Dict[str, Tuple[str, bool]] = {
     'pool.create': ('pool', True), 'pool.update': ('pool', False), 'osd.update': ('osd', False),
     'osd_config.update': ('osd_config', False), 'cli.run': ('cli_command', True),
     'debug_job.submit': ('debug_job', True), 'key.update': ('key', False),
+    'crush.create_node': ('crush_node', True), 'crush.update_node': ('crush_node', False),
 }
 ERRORS = {
     '400': 'Invalid input: {"detail": ...} or {field: message or [messages]}',
@@ -94,7 +97,7 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
     if schema is not None:
         success['content'] = {'application/json': {'schema': schema}}
     responses: Dict[str, Any] = {str(status): success}
-    if route.action in ('osd.update', 'osd_config.update'):
+    if route.action in ('osd.update', 'osd_config.update', 'crush.update_node'):
         responses['304'] = {'description': 'Nothing to change'}
     for code, text in ERRORS.items():
         responses[code] = {'description': text, 'content': {'application/json': {'schema': {}}}}

@@ -90,6 +90,9 @@ ROUTES: List[Route] = [
     _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule'),
     _r('GET', C + '/crush_node', 'crush.nodes'),
     _r('GET', C + '/crush_node/{node_id}', 'crush.node'),
+    _r('POST', C + '/crush_node', 'crush.create_node'),
+    _r('PATCH', C + '/crush_node/{node_id}', 'crush.update_node'),
+    _r('DELETE', C + '/crush_node/{node_id}', 'crush.delete_node'),
     _r('GET', C + '/crush_type', 'crush.types'),
     _r('GET', C + '/crush_type/{type_id}', 'crush.type'),
     # -- pools -----------------------------------------------------------------------------------

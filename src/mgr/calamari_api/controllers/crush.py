@@ -1,14 +1,16 @@
-"""Calamari resource: crush (map text, rules, rule sets, nodes, types).  Read-only.
+"""Calamari resource: crush (map text, rules, rule sets, nodes, types).
 
 Rules, nodes and types come from the CRUSH dump in the OSD map view (built once per map change).  The text
 map is ``osd getcrushmap`` (through librados) decompiled with ``crushtool -d``, cached per OSD map change.
 Device-class shadow buckets (``default~hdd``) are not listed as nodes.
+Writes (nodes: operations/crush_node.py) become tracked requests.
 """
 from typing import Any, List
 
 from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, osd_map_view
-from ..http import ApiRequest, not_found_object, unavailable
+from ..http import ApiRequest, accepted, not_found_object, not_modified, unavailable
+from ..operations import crush_node as node_ops
 from ..views.crush import rule_set_objects
 
 
@@ -46,6 +48,25 @@ class CrushController(BaseController):
     @cached_by(*OSD_MAP_DEPS)
     def node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         return _find(osd_map_view(self.cluster).nodes, 'id', str(int(node_id)), 'crush_node')
+
+    def _node_context(self) -> node_ops.CrushContext:
+        return node_ops.CrushContext(self.cluster.source('osd_map_crush'))
+
+    def create_node(self, request: ApiRequest, fsid: str) -> Any:
+        """Body ``{"name", "bucket_type", "items": [{"id", "weight"}]}``: a new bucket holding those items."""
+        operation = node_ops.create_operation(request.json_object(), self._node_context(), self.cluster.name, fsid)
+        return accepted(self.services.requests.submit(operation))
+
+    def update_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
+        """Body as for POST (all three fields): rename, and move items in or unlink them; 304 if nothing changes."""
+        operation = node_ops.update_operation(int(node_id), request.json_object(), self._node_context(),
+                                              self.cluster.name, fsid)
+        return not_modified() if operation is None else accepted(self.services.requests.submit(operation))
+
+    def delete_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
+        """Only an empty bucket (409 otherwise)."""
+        operation = node_ops.delete_operation(int(node_id), self._node_context(), self.cluster.name, fsid)
+        return accepted(self.services.requests.submit(operation))
 
     @cached_by(*OSD_MAP_DEPS)
     def types(self, request: ApiRequest, fsid: str) -> Any:
