@@ -69,3 +69,45 @@ def test_node_errors(client, base):
     assert (response.status_code, response.json()) == (404, 'Object of type crush_node with id -99 not found')
     response = client.post(f'{base}/crush_node', {'name': 'x', 'bucket_type': 'shelf', 'items': []})
     assert response.status_code == 400 and 'bucket_type' in response.json()
+
+
+RULE = {'name': 'api-rule', 'type': 'replicated', 'min_size': 1, 'max_size': 4,
+        'steps': [{'op': 'set_chooseleaf_tries', 'num': 5}, {'op': 'take', 'item': -1, 'item_name': 'default'},
+                  {'op': 'chooseleaf_firstn', 'num': 0, 'type': 'osd'}, {'op': 'emit'}]}
+
+
+def test_rule_create_update_delete(client, cluster, base):
+    weights_before = [b['items'] for b in crush_dump(cluster)['buckets']]
+    request = finished(client, client.post(f'{base}/crush_rule', RULE))
+    assert request['headline'] == 'Creating CRUSH rule in ceph'
+    rule = next(r for r in client.get(f'{base}/crush_rule').json() if r['name'] == 'api-rule')
+    assert (rule['type'], rule['min_size'], rule['max_size'], rule['osd_count']) == ('replicated', 1, 4, 3)
+    assert [s['op'] for s in rule['steps']] == ['set_chooseleaf_tries', 'take', 'chooseleaf_firstn', 'emit']
+    dumped = cluster.ceph_json('osd', 'crush', 'rule', 'dump', 'api-rule')
+    assert dumped['rule_id'] == rule['id'] and dumped['max_size'] == 4
+    assert [b['items'] for b in crush_dump(cluster)['buckets']] == weights_before       # weights kept exactly
+    request = finished(client, client.patch(f'{base}/crush_rule/{rule["id"]}', {'max_size': 6, 'name': 'api-rule2'}))
+    assert request['headline'] == 'Updating CRUSH rule in ceph'
+    dumped = cluster.ceph_json('osd', 'crush', 'rule', 'dump', 'api-rule2')
+    assert (dumped['rule_id'], dumped['max_size']) == (rule['id'], 6)
+    assert client.get(f'{base}/crush_rule/{rule["id"]}').json()['name'] == 'api-rule2'
+    response = client.delete(f'{base}/crush_rule/0')
+    assert response.status_code == 409 and 'is used by pool(s)' in response.json()['detail']
+    request = finished(client, client.delete(f'{base}/crush_rule/{rule["id"]}'))
+    assert request['headline'] == 'Removing CRUSH rule in ceph'
+    assert client.get(f'{base}/crush_rule/{rule["id"]}').status_code == 404
+    assert client.delete(f'{base}/crush_rule/{rule["id"]}').status_code == 404
+
+
+def test_map_replace_noop_and_garbage(client, cluster, base):
+    before = crush_dump(cluster)
+    text = client.get(f'{base}/crush_map').json()
+    response = client.request('POST', f'{base}/crush_map', raw=text.encode(), headers={'Content-Type': 'text/plain'})
+    assert response.status_code == 200, response.content
+    response.status_code = 202          # finished() polls a 202's request
+    request = finished(client, response)
+    assert request['headline'] == 'Replacing CRUSH map in ceph'
+    assert crush_dump(cluster) == before
+    response = client.request('POST', f'{base}/crush_map', raw=b'rule x {', headers={'Content-Type': 'text/plain'})
+    assert response.status_code == 400 and response.json()['detail'].startswith('crushtool: ')
+    assert client.post(f'{base}/crush_map', {'x': 1}).status_code == 415

@@ -27,7 +27,9 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'crush.rule': (200, 'crush_rule'), 'crush.nodes': (200, '[crush_node]'), 'crush.node': (200, 'crush_node'),
     'crush.types': (200, '[crush_type]'), 'crush.type': (200, 'crush_type'),
     'crush.create_node': (202, 'request_id'), 'crush.update_node': (202, 'request_id'),
-    'crush.delete_node': (202, 'request_id'),
+    'crush.delete_node': (202, 'request_id'), 'crush.create_rule': (202, 'request_id'),
+    'crush.update_rule': (202, 'request_id'), 'crush.delete_rule': (202, 'request_id'),
+    'crush.replace_map': (200, 'request_id'),
     'pool.list': (200, 'any'), 'pool.create': (202, 'request_id'), 'pool.get': (200, 'pool'),
     'pool.update': (202, 'request_id'), 'pool.delete': (202, 'request_id'),
     'osd.list': (200, '[osd]'), 'osd.implemented_commands': (200, 'any'), 'osd.get': (200, 'osd'),
@@ -54,6 +56,7 @@ BODIES: Dict[str, Tuple[str, bool]] = {
     'osd_config.update': ('osd_config', False), 'cli.run': ('cli_command', True),
     'debug_job.submit': ('debug_job', True), 'key.update': ('key', False),
     'crush.create_node': ('crush_node', True), 'crush.update_node': ('crush_node', False),
+    'crush.create_rule': ('crush_rule', True), 'crush.update_rule': ('crush_rule', False),
 }
 ERRORS = {
     '400': 'Invalid input: {"detail": ...} or {field: message or [messages]}',
@@ -115,6 +118,9 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
         body_schema = request_schema(resource, create)
         if body_schema:
             operation['requestBody'] = {'required': create, 'content': {'application/json': {'schema': body_schema}}}
+    if route.action == 'crush.replace_map':
+        operation['requestBody'] = {'required': True, 'content': {'text/plain': {'schema': {'type': 'string'}}}}
+        responses['415'] = {'description': 'The body is not text/plain'}
     if route.public:
         operation['security'] = []
     return operation
