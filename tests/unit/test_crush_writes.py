@@ -334,3 +334,12 @@ def test_map_post_errors(client, base, module):
     response = client.request('POST', f'{base}/crush_map', raw=b'', headers={'Content-Type': 'text/plain'})
     assert response.status_code == 400
     assert module.fake_rados.calls == []
+
+
+def test_exact_weights_in_weight_sets():
+    text = ('choose_args 1 {\n  {\n    bucket_id -3\n    weight_set [\n      [ 0.000 1.000 ]\n      [ 0.000 0.000 ]\n'
+            '    ]\n  }\n}\n')
+    dump = {'choose_args': {'1': [{'bucket_id': -3, 'weight_set': [[2 ** -15, 1.0], [3 * 2 ** -16, 0.0]]}]}}
+    assert crush_text.exact_weights(text, dump) == (
+        'choose_args 1 {\n  {\n    bucket_id -3\n    weight_set [\n      [ 0.000030517578125 1.000 ]\n'
+        '      [ 0.0000457763671875 0.000 ]\n    ]\n  }\n}\n')

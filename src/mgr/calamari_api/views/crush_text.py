@@ -2,14 +2,17 @@
 
 ``crushtool -d`` prints weights with 3 decimals, so compiling its text back rounds every weight (a small
 OSD's 0.0002 becomes 0, and it gets no data).  ``exact_weights`` rewrites the ``item ... weight`` lines with
-the exact 16.16 fixed-point values from the same map's dump, so text → binary is lossless.
+the exact 16.16 fixed-point values from the same map's dump (and the weight-set rows of ``choose_args``),
+so text → binary is lossless.
 """
 import re
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 WEIGHT_SCALE = float(0x10000)
 BUCKET_START = re.compile(r'^(\S+)\s+(\S+)\s*\{\s*$')
 ITEM_LINE = re.compile(r'^(\s*item\s+(\S+)\s+weight\s+)(\S+)(.*)$')
+BUCKET_ID_LINE = re.compile(r'^\s*bucket_id\s+(-?\d+)\s*$')
+WEIGHT_ROW = re.compile(r'^(\s*)\[[^\]]*\](\s*)$')
 END_MARK = '# end crush map'
 
 
@@ -17,7 +20,7 @@ def format_weight(fixed: int) -> str:
     """crushtool's 3 decimals when they are exact, else enough digits to give back the same fixed-point value."""
     weight = fixed / WEIGHT_SCALE
     short = f'{weight:.3f}'
-    return short if round(float(short) * WEIGHT_SCALE) == fixed else repr(weight)
+    return short if round(float(short) * WEIGHT_SCALE) == fixed else f'{weight:.16f}'.rstrip('0')   # exact: 2^-16
 
 
 def exact_weights(text: str, dump: Mapping[str, Any]) -> str:
@@ -29,12 +32,28 @@ def exact_weights(text: str, dump: Mapping[str, Any]) -> str:
         for b in dump.get('buckets', [])}
     out: List[str] = []
     current = None
+    weight_sets: Optional[Dict[int, List[List[float]]]] = None     # inside a choose_args block
+    rows: List[List[float]] = []
+    row = -1
     for line in text.split('\n'):
         start = BUCKET_START.match(line)
-        if start and start.group(1) not in ('rule', 'choose_args'):
+        if start and start.group(1) == 'choose_args':
+            weight_sets = {a['bucket_id']: a.get('weight_set', [])
+                           for a in (dump.get('choose_args') or {}).get(start.group(2), [])}
+        elif start and start.group(1) != 'rule':
             current = weights.get(start.group(2))
         elif line.startswith('}'):
-            current = None
+            current = weight_sets = None
+        elif weight_sets is not None:
+            bucket_id = BUCKET_ID_LINE.match(line)
+            if bucket_id:
+                rows, row = weight_sets.get(int(bucket_id.group(1)), []), -1
+            elif line.strip() == 'weight_set [':
+                row = 0
+            elif WEIGHT_ROW.match(line) and 0 <= row < len(rows):
+                indent = WEIGHT_ROW.match(line).group(1)
+                line = f"{indent}[ {' '.join(format_weight(round(w * WEIGHT_SCALE)) for w in rows[row])} ]"
+                row += 1
         else:
             item = ITEM_LINE.match(line)
             if item and current is not None and item.group(2) in current:
