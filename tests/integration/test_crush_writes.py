@@ -19,9 +19,11 @@ def saved_crush(cluster, tmp_path_factory):
     cluster.ceph('osd', 'getcrushmap', '-o', str(path))
     before = crush_dump(cluster)
     yield before
-    if crush_dump(cluster) != before:
+    after = crush_dump(cluster)
+    if after != before:
         cluster.ceph('osd', 'setcrushmap', '-i', str(path))
     assert crush_dump(cluster) == before
+    assert after == before, 'the API calls did not restore the CRUSH map (put back from the saved copy)'
 
 
 @pytest.fixture
@@ -62,6 +64,23 @@ def test_node_create_move_rename_delete(client, cluster, base):
     assert bucket(cluster, 'rack-u') is None
     assert [i['id'] for i in bucket(cluster, 'default')['items']] == [host['id']]
     assert client.get(f'{base}/crush_node/{rack["id"]}').status_code == 404
+
+
+def test_node_with_an_osd_moves_it_and_back(client, cluster, base):
+    host = bucket(cluster, 'vm')
+    osd_weight = next(i['weight'] for i in host['items'] if i['id'] == 2)
+    finished(client, client.post(f'{base}/crush_node', {'name': 'host-t', 'bucket_type': 'host',
+                                                        'items': [{'id': 2}]}))
+    moved = bucket(cluster, 'host-t')
+    assert moved['items'] == [{'id': 2, 'weight': osd_weight, 'pos': 0}]
+    assert [i['id'] for i in bucket(cluster, 'vm')['items']] == [0, 1]
+    items = [{'id': i['id'], 'weight': i['weight'] / 65536} for i in host['items']]
+    finished(client, client.patch(f'{base}/crush_node/{host["id"]}', {'name': 'vm', 'bucket_type': 'host',
+                                                                      'items': items}))
+    assert bucket(cluster, 'vm')['items'] == host['items']
+    assert bucket(cluster, 'host-t')['items'] == []
+    finished(client, client.delete(f'{base}/crush_node/{moved["id"]}'))
+    assert bucket(cluster, 'host-t') is None
 
 
 def test_node_errors(client, base):
