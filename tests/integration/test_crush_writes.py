@@ -110,6 +110,7 @@ def test_rule_create_update_delete(client, cluster, base):
     dumped = cluster.ceph_json('osd', 'crush', 'rule', 'dump', 'api-rule2')
     assert (dumped['rule_id'], dumped['max_size']) == (rule['id'], 6)
     assert client.get(f'{base}/crush_rule/{rule["id"]}').json()['name'] == 'api-rule2'
+    assert client.patch(f'{base}/crush_rule/{rule["id"]}', {'max_size': 6}).status_code == 304
     response = client.delete(f'{base}/crush_rule/0')
     assert response.status_code == 409 and 'is used by pool(s)' in response.json()['detail']
     request = finished(client, client.delete(f'{base}/crush_rule/{rule["id"]}'))

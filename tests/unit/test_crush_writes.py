@@ -253,6 +253,9 @@ def test_rule_patch_replaces_the_rule(client, base, module):
             '\tstep choose firstn 0 type osd\n\tstep emit\n}') in text
     assert 'replicated_rule' not in text
     assert client.patch(f'{base}/crush_rule/0', {'type': 'erasure'}).json() == {'type': 'Not allowed during PATCH'}
+    assert client.patch(f'{base}/crush_rule/0', {'min_size': 1, 'steps': [
+        {'op': 'take', 'item': -1}, {'op': 'choose_firstn', 'num': 0, 'type': 'osd'}, {'op': 'emit'}]}
+    ).status_code == 304
     assert client.patch(f'{base}/crush_rule/9', {}).json() == 'Object of type crush_rule with id 9 not found'
     response = client.patch(f'{base}/crush_rule/0', {'ruleset': 3})
     assert response.status_code == 409 and 'used by pool(s)' in response.json()['ruleset'][0]

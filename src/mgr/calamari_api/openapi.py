@@ -100,7 +100,7 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
     if schema is not None:
         success['content'] = {'application/json': {'schema': schema}}
     responses: Dict[str, Any] = {str(status): success}
-    if route.action in ('osd.update', 'osd_config.update', 'crush.update_node'):
+    if route.action in ('osd.update', 'osd_config.update', 'crush.update_node', 'crush.update_rule'):
         responses['304'] = {'description': 'Nothing to change'}
     for code, text in ERRORS.items():
         responses[code] = {'description': text, 'content': {'application/json': {'schema': {}}}}

@@ -93,10 +93,12 @@ class CrushController(BaseController):
         return self._write_rule(rule, None, f'Creating CRUSH rule in {self.cluster.name}', fsid)
 
     def update_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
-        """Any of name, ruleset, min_size, max_size, steps; the rest is kept."""
+        """Any of name, ruleset, min_size, max_size, steps; the rest is kept.  304 if nothing changes."""
         ctx = self._rule_context()
         current = rule_ops.find_rule(ctx, int(rule_id))
         rule = rule_ops.parse_rule(request.json_object(), 'PATCH', ctx, current)
+        if rule_ops.unchanged(rule, current):
+            return not_modified()
         return self._write_rule(rule, current['rule_name'], f'Updating CRUSH rule in {self.cluster.name}', fsid)
 
     def delete_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:

@@ -14,6 +14,7 @@ from . import check_allowed, field_int, raise_if, writable_fields
 from ..http import ApiError, detail, not_found_object
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
 from ..views.crush import rule_type_name
+from ..views.crush_text import rule_text
 
 CRUSH_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
 RULE_TYPES = ('replicated', 'erasure')
@@ -86,12 +87,7 @@ def parse_rule(body: Dict[str, Any], method: str, ctx: RuleContext,
     errors: Dict[str, Any] = check_allowed(body, writable_fields('crush_rule', method), method)
     if method == 'POST':
         errors.update({f: 'Required during POST' for f in REQUIRED if body.get(f) is None and f not in errors})
-    if current is not None:
-        rule: Dict[str, Any] = {'id': current['rule_id'], 'name': current['rule_name'],
-                                'type': rule_type_name(current.get('type')), 'min_size': current.get('min_size'),
-                                'max_size': current.get('max_size'), 'steps': current.get('steps', [])}
-    else:
-        rule = {'id': ctx.free_id()}
+    rule: Dict[str, Any] = current_rule(current) if current is not None else {'id': ctx.free_id()}
     for key, value in body.items():
         if key in errors or value is None:
             continue
@@ -144,6 +140,17 @@ def _check_conflicts(rule: Dict[str, Any], ctx: RuleContext, current: Optional[D
         errors['ruleset'] = [f"Rule {current['rule_name']} is used by pool(s) {', '.join(ctx.pools_using(own_id))}: "
                              'its id cannot change']
     raise_if(errors, 409)
+
+
+def current_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
+    """An ``osd crush dump`` rule in the shape ``parse_rule`` gives."""
+    return {'id': rule['rule_id'], 'name': rule['rule_name'], 'type': rule_type_name(rule.get('type')),
+            'min_size': rule.get('min_size'), 'max_size': rule.get('max_size'), 'steps': rule.get('steps', [])}
+
+
+def unchanged(rule: Dict[str, Any], current: Dict[str, Any]) -> bool:
+    """Would the rule's text stay the same (a PATCH that changes nothing: 304)?"""
+    return rule_text(rule_for_text(rule)) == rule_text(rule_for_text(current_rule(current)))
 
 
 def rule_for_text(rule: Dict[str, Any]) -> Dict[str, Any]:
