@@ -3,7 +3,9 @@ fed with data captured from a real cluster (tests/fixtures/cluster.json, made by
 import copy
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -11,11 +13,56 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MGR_PATH = os.environ.get('CEPH_MGR_PATH', '/usr/share/ceph/mgr')
 FIXTURE = os.path.join(HERE, 'fixtures', 'cluster.json')
+CRUSH_TEXT = os.path.join(HERE, 'fixtures', 'crushmap.txt')     # the fixture's CRUSH map, exact weights
 
 
 def load_fixture(path: str = FIXTURE) -> Dict[str, Any]:
     with open(path) as f:
         return json.load(f)
+
+
+class FakeRados:
+    """``MgrModule.rados`` stand-in: ``mon_command(cmd, inbuf)`` answered by ``handler(cmd, inbuf)`` (default:
+    ``osd getcrushmap`` gives the fixture's map compiled with crushtool, ``osd setcrushmap`` is accepted and
+    makes the next crush version, in the fake's OSD map too).  ``calls`` records (command dict, inbuf)."""
+
+    def __init__(self, maps: Dict[str, Any]) -> None:
+        self.maps = maps
+        self.calls: List[Tuple[Dict[str, Any], bytes]] = []
+        self.handler: Optional[Callable[[Dict[str, Any], bytes], Tuple[int, bytes, str]]] = None
+        self.crush_version = maps.get('osd_map', {}).get('crush_version', 1)
+        self._binary: Optional[bytes] = None
+
+    def crush_binary(self) -> bytes:
+        if self._binary is None:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = os.path.join(tmp, 'map.bin')
+                subprocess.run(['crushtool', '-c', CRUSH_TEXT, '-o', out], check=True, capture_output=True)
+                with open(out, 'rb') as f:
+                    self._binary = f.read()
+        return self._binary
+
+    def mon_command(self, cmd: str, inbuf: bytes, timeout: int = 0, target: Any = None) -> Tuple[int, bytes, str]:
+        command = json.loads(cmd)
+        self.calls.append((command, inbuf))
+        if self.handler is not None:
+            return self.handler(command, inbuf)
+        if command['prefix'] == 'osd getcrushmap':
+            try:
+                return 0, self.crush_binary(), str(self.crush_version)
+            except (OSError, subprocess.CalledProcessError) as e:
+                return -2, b'', f'no crushtool: {e}'
+        if command['prefix'] == 'osd setcrushmap':
+            self.crush_version += 1
+            self.maps['osd_map']['crush_version'] = self.crush_version
+            return 0, b'', str(self.crush_version)
+        return -22, b'', f"command '{command['prefix']}' not faked"
+
+    def get_addrs(self) -> str:
+        return ''
+
+    def shutdown(self) -> None:
+        pass
 
 
 class FakeBaseMgrModule:
@@ -33,6 +80,19 @@ class FakeBaseMgrModule:
         self.uri = ''
         self.health_checks: Dict[str, Any] = {}
         self.cluster_logs: List[Tuple[str, int, str]] = []
+        self.fake_rados = FakeRados(self.maps)
+
+    @property
+    def _rados(self) -> FakeRados:
+        """MgrModule.rados returns ``self._rados`` when set: always the fake (MgrModule's ``= None`` is ignored)."""
+        return self.fake_rados
+
+    @_rados.setter
+    def _rados(self, value: Any) -> None:
+        pass
+
+    def _ceph_unregister_client(self, addrs: Any) -> None:
+        pass
 
     # -- data ----------------------------------------------------------------------------------
     def _ceph_get(self, name: str) -> Any:

@@ -21,12 +21,15 @@ QUERY_KEYS = ['page', 'page_size', 'state', 'severity', 'pool', 'id__in[]', 'lin
 DESTRUCTIVE = {'cluster.forget', 'server.forget', 'key.bulk_delete', 'key.delete', 'user.delete', 'pool.delete',
                'osd.update', 'osd_config.update', 'osd.apply_command', 'pool.update', 'pool.create',
                'key.update', 'key.bulk_update', 'user.update', 'debug_job.submit', 'cli.run', 'user.create',
-               'request.cancel', 'auth.logout'}
+               'request.cancel', 'auth.logout', 'crush.create_node', 'crush.update_node', 'crush.delete_node',
+               'crush.create_rule', 'crush.update_rule', 'crush.delete_rule', 'crush.replace_map'}
 # Calamari answers 503 by design here: another host's log files cannot be read without Salt.
 ALLOWED_503 = {'log.server_files', 'log.server_tail'}
 BODY_RESOURCE = {'pool.create': 'pool', 'pool.update': 'pool', 'osd.update': 'osd', 'osd_config.update': 'osd_config',
                  'user.create': 'user', 'user.update': 'user', 'key.update': 'key', 'cli.run': 'cli_command',
-                 'debug_job.submit': 'debug_job', 'auth.login': 'login'}
+                 'debug_job.submit': 'debug_job', 'auth.login': 'login', 'crush.create_node': 'crush_node',
+                 'crush.update_node': 'crush_node', 'crush.create_rule': 'crush_rule',
+                 'crush.update_rule': 'crush_rule'}
 
 
 class Fuzzer:

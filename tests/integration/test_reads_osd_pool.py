@@ -2,6 +2,7 @@
 changes made with the CLI (every change is undone)."""
 import json
 import os
+import re
 import subprocess
 import tempfile
 
@@ -99,12 +100,18 @@ def test_crush_nodes_types_and_text(client, cluster, base):
     assert get(client, f'{base}/crush_type') == [{'id': t['type_id'], 'name': t['name']} for t in crush['types']]
     assert get(client, f'{base}/crush_type/1') == {'id': 1, 'name': 'host'}
     assert client.get(f'{base}/crush_type/999').status_code == 404
-    # the text map: same as `ceph osd getcrushmap | crushtool -d`
+    # the text map: `ceph osd getcrushmap | crushtool -d` with exact item weights, so it compiles back to the same map
+    served = get(client, f'{base}/crush_map')
     with tempfile.TemporaryDirectory() as tmp:
-        binary = os.path.join(tmp, 'map')
+        binary, source, compiled = (os.path.join(tmp, name) for name in ('map', 'map.txt', 'map2'))
         cluster.ceph('osd', 'getcrushmap', '-o', binary)
         text = subprocess.run(['crushtool', '-d', binary], capture_output=True, text=True, check=True).stdout
-    assert get(client, f'{base}/crush_map') == text
+        with open(source, 'w') as f:
+            f.write(served)
+        subprocess.run(['crushtool', '-c', source, '-o', compiled], capture_output=True, check=True)
+        with open(binary, 'rb') as a, open(compiled, 'rb') as b:
+            assert a.read() == b.read()
+    assert re.sub(r'weight [0-9.]+', 'weight W', served) == re.sub(r'weight [0-9.]+', 'weight W', text)
 
 
 def test_osd_config_matches_flags(client, cluster, base, wait):

@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional, Tuple
 from mgr_module import CommandResult
 
 from .views import config as config_views
+from .views.crush_text import exact_weights
 from .views.osd import OsdMapView
 
 OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
@@ -25,6 +26,10 @@ TAG_PREFIX = 'calamari_api-read:'
 
 class CrushMapUnavailable(Exception):
     pass
+
+
+class CrushCompileError(Exception):
+    """``crushtool -c`` refused the text (the message is crushtool's)."""
 
 
 def osd_map_view(cluster: Any) -> OsdMapView:
@@ -97,6 +102,11 @@ def _mon_values(mgr: Any, names: Any, mon_entity: str) -> Dict[str, Any]:
 
 def fetch_crush_binary(mgr: Any, timeout: float = MON_TIMEOUT) -> bytes:
     """``osd getcrushmap`` through librados (``send_command`` truncates binary output at the first NUL)."""
+    return fetch_crush_versioned(mgr, timeout)[0]
+
+
+def fetch_crush_versioned(mgr: Any, timeout: float = MON_TIMEOUT) -> Tuple[bytes, Optional[int]]:
+    """The binary CRUSH map and its version (``osd getcrushmap`` prints it in outs), for ``prior_version``."""
     box: Dict[str, Any] = {}
 
     def run() -> None:
@@ -114,29 +124,68 @@ def fetch_crush_binary(mgr: Any, timeout: float = MON_TIMEOUT) -> bytes:
     r, outb, outs = box['result']
     if r != 0:
         raise CrushMapUnavailable(f'osd getcrushmap failed ({r}): {outs}')
-    return outb
+    try:
+        version: Optional[int] = int(str(outs).strip())
+    except ValueError:
+        version = None
+    return outb, version
+
+
+def _crushtool(args: Any, data: bytes, timeout: float, what: str) -> bytes:
+    """Run crushtool on ``data`` (written to a temporary file, whose path replaces ``{}`` in args)."""
+    fd, path = tempfile.mkstemp(prefix='calamari-crush-')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+        proc = subprocess.run(['crushtool'] + [path if a == '{}' else a for a in args], capture_output=True,
+                              timeout=timeout)
+    except FileNotFoundError:
+        raise CrushMapUnavailable('crushtool is not installed (package ceph-base)')
+    except subprocess.TimeoutExpired:
+        raise CrushMapUnavailable(f'crushtool {what} timed out')
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).decode('utf-8', 'replace').strip()
+        if what == '-c':
+            raise CrushCompileError(message.replace(path, 'crush map'))
+        raise CrushMapUnavailable(f'crushtool {what} failed: {message}')
+    return proc.stdout
+
+
+def compile_crush(text: str, timeout: float = CRUSHTOOL_TIMEOUT) -> bytes:
+    """``crushtool -c``: CrushCompileError with crushtool's message if the text is not a valid map."""
+    fd, out_path = tempfile.mkstemp(prefix='calamari-crush-bin-')
+    os.close(fd)
+    try:
+        _crushtool(['-c', '{}', '-o', out_path], text.encode('utf-8'), timeout, '-c')
+        with open(out_path, 'rb') as f:
+            return f.read()
+    finally:
+        os.unlink(out_path)
+
+
+def dump_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> Dict[str, Any]:
+    """``crushtool -i <map> --dump`` (the same JSON as ``osd crush dump``)."""
+    out = _crushtool(['-i', '{}', '--dump', '-f', 'json'], binary, timeout, '--dump')
+    try:
+        return json.loads(out)
+    except ValueError as e:
+        raise CrushMapUnavailable(f'crushtool --dump gave no JSON: {e}')
+
+
+def crush_text_of(binary: bytes) -> str:
+    """The decompiled map with exact item weights (views/crush_text.py), so that it compiles back losslessly."""
+    return exact_weights(decompile_crush(binary), dump_crush(binary))
 
 
 def decompile_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> str:
     """``crushtool -d`` on a binary CRUSH map."""
-    fd, path = tempfile.mkstemp(prefix='calamari-crush-')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(binary)
-        proc = subprocess.run(['crushtool', '-d', path], capture_output=True, timeout=timeout)
-    except FileNotFoundError:
-        raise CrushMapUnavailable('crushtool is not installed (package ceph-base)')
-    except subprocess.TimeoutExpired:
-        raise CrushMapUnavailable('crushtool -d timed out')
-    finally:
-        os.unlink(path)
-    if proc.returncode != 0:
-        raise CrushMapUnavailable(f'crushtool -d failed: {proc.stderr.decode("utf-8", "replace").strip()}')
-    return proc.stdout.decode('utf-8', 'replace')
+    return _crushtool(['-d', '{}'], binary, timeout, '-d').decode('utf-8', 'replace')
 
 
 def crush_map_text(services: Any) -> str:
     """The decompiled CRUSH map, fetched and decompiled once per OSD map change.
     Raises CrushMapUnavailable (not cached, so the next request tries again)."""
     return services.cluster.derived('crush_map_text', ('osd_map',),
-                                    lambda: decompile_crush(fetch_crush_binary(services.mgr)))
+                                    lambda: crush_text_of(fetch_crush_binary(services.mgr)))

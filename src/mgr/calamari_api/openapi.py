@@ -26,6 +26,10 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'crush.map_text': (200, 'any'), 'crush.rule_sets': (200, 'any'), 'crush.rules': (200, '[crush_rule]'),
     'crush.rule': (200, 'crush_rule'), 'crush.nodes': (200, '[crush_node]'), 'crush.node': (200, 'crush_node'),
     'crush.types': (200, '[crush_type]'), 'crush.type': (200, 'crush_type'),
+    'crush.create_node': (202, 'request_id'), 'crush.update_node': (202, 'request_id'),
+    'crush.delete_node': (202, 'request_id'), 'crush.create_rule': (202, 'request_id'),
+    'crush.update_rule': (202, 'request_id'), 'crush.delete_rule': (202, 'request_id'),
+    'crush.replace_map': (200, 'request_id'),
     'pool.list': (200, 'any'), 'pool.create': (202, 'request_id'), 'pool.get': (200, 'pool'),
     'pool.update': (202, 'request_id'), 'pool.delete': (202, 'request_id'),
     'stats.pools': (200, '[pool_stats]'), 'stats.pool': (200, 'pool_stats'), 'stats.totals': (200, 'cluster_stats'),
@@ -52,6 +56,8 @@ BODIES: Dict[str, Tuple[str, bool]] = {
     'pool.create': ('pool', True), 'pool.update': ('pool', False), 'osd.update': ('osd', False),
     'osd_config.update': ('osd_config', False), 'cli.run': ('cli_command', True),
     'debug_job.submit': ('debug_job', True), 'key.update': ('key', False),
+    'crush.create_node': ('crush_node', True), 'crush.update_node': ('crush_node', False),
+    'crush.create_rule': ('crush_rule', True), 'crush.update_rule': ('crush_rule', False),
 }
 ERRORS = {
     '400': 'Invalid input: {"detail": ...} or {field: message or [messages]}',
@@ -95,7 +101,7 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
     if schema is not None:
         success['content'] = {'application/json': {'schema': schema}}
     responses: Dict[str, Any] = {str(status): success}
-    if route.action in ('osd.update', 'osd_config.update'):
+    if route.action in ('osd.update', 'osd_config.update', 'crush.update_node', 'crush.update_rule'):
         responses['304'] = {'description': 'Nothing to change'}
     for code, text in ERRORS.items():
         responses[code] = {'description': text, 'content': {'application/json': {'schema': {}}}}
@@ -113,6 +119,9 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
         body_schema = request_schema(resource, create)
         if body_schema:
             operation['requestBody'] = {'required': create, 'content': {'application/json': {'schema': body_schema}}}
+    if route.action == 'crush.replace_map':
+        operation['requestBody'] = {'required': True, 'content': {'text/plain': {'schema': {'type': 'string'}}}}
+        responses['415'] = {'description': 'The body is not text/plain'}
     if route.public:
         operation['security'] = []
     return operation

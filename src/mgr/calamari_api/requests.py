@@ -51,6 +51,17 @@ class Commands(Step):
 
 
 @dataclass
+class RadosCommand(Step):
+    """One mon command with a binary input buffer (``osd setcrushmap``), sent through librados
+    (``mgr.rados.mon_command``) because ``send_command`` cuts its input at the first NUL.  It runs in a
+    worker thread started by the engine's thread and is timed out like any command.  On success,
+    ``then(outs)`` may return a step to run next (e.g. a wait for the map the command made)."""
+    command: Dict[str, Any]
+    inbuf: bytes = b''
+    then: Optional[Callable[[str], Optional[Step]]] = None
+
+
+@dataclass
 class WaitFor(Step):
     """Wait until ``check(cluster)`` returns ``(done, status, error)`` with done or error set."""
     check: Callable[[Any], Tuple[bool, Optional[str], Optional[str]]]
@@ -268,6 +279,9 @@ class RequestEngine:
                     if isinstance(step, Commands):
                         to_send = self._register(req, step.commands)
                         req.status = 'Running'
+                    elif isinstance(step, RadosCommand):
+                        to_send = self._register(req, [step.command], rados=step)
+                        req.status = 'Running'
                     elif isinstance(step, WaitFor):
                         req.wait = step
                         req.status = step.status
@@ -292,14 +306,15 @@ class RequestEngine:
             self._wake()
             return
 
-    def _register(self, req: UserRequest, commands: List[Dict[str, Any]]) -> List[Tuple[str, Pending]]:
+    def _register(self, req: UserRequest, commands: List[Dict[str, Any]],
+                  rados: Optional[RadosCommand] = None) -> List[Tuple[str, Pending]]:
         from mgr_module import CommandResult
         deadline = self.clock() + self._timeout()
         entries = []
         for cmd in commands:
             req.sent += 1
             tag = f'{TAG_PREFIX}{req.id}:{req.sent}'
-            entry = Pending(CommandResult(tag), cmd, deadline)
+            entry = Pending(rados if rados is not None else CommandResult(tag), cmd, deadline)
             req.pending[tag] = entry
             self._by_tag[tag] = req
             entries.append((tag, entry))
@@ -322,6 +337,10 @@ class RequestEngine:
                 if req.state == COMPLETE:
                     return
                 entry.deadline = self.clock() + self._timeout()
+                if isinstance(entry.result, RadosCommand):
+                    threading.Thread(target=self._run_rados, args=(req, tag, entry.result),
+                                     name='calamari-rados-command', daemon=True).start()
+                    continue
                 self._unanswered.add(tag)
             try:
                 self._mgr.send_command(entry.result, 'mon', '', json.dumps(entry.command), tag)
@@ -330,6 +349,26 @@ class RequestEngine:
                     self._unanswered.discard(tag)
                 log.exception('send_command failed for %s', entry.command.get('prefix'))
                 self._command_done(req, tag, -1, '', f'Internal error {e}')
+
+    def _run_rados(self, req: UserRequest, tag: str, step: RadosCommand) -> None:
+        """Worker thread: the librados call may block (no quorum); the engine times it out meanwhile."""
+        try:
+            r, _outb, outs = self._mgr.rados.mon_command(json.dumps(step.command), step.inbuf)
+        except Exception as e:      # librados raises its own error types
+            log.exception('librados mon_command failed for %s', step.command.get('prefix'))
+            r, outs = -1, f"Internal error {e}"
+        outs = outs if isinstance(outs, str) else bytes(outs).decode('utf-8', 'replace')
+        if r == 0 and step.then is not None:
+            try:
+                follow = step.then(outs)
+            except Exception as e:
+                log.exception('request %s: follow-up step failed', req.id)
+                r, outs, follow = -1, f'Internal error {e}', None
+            with self._lock:
+                if follow is not None and tag in req.pending:
+                    req.steps.insert(req.next_step, follow)
+        self._command_done(req, tag, r, '', outs)
+        self._wake()
 
     # -- completions ----------------------------------------------------------------------------
     def on_command(self, tag: Any) -> None:

@@ -85,11 +85,18 @@ ROUTES: List[Route] = [
     _r('GET', C + '/request/{request_id}', 'request.get'),
     # -- CRUSH -----------------------------------------------------------------------------------
     _r('GET', C + '/crush_map', 'crush.map_text'),
+    _r('POST', C + '/crush_map', 'crush.replace_map'),    # text/plain body; 200 (not 202) as in Calamari
     _r('GET', C + '/crush_rule_set', 'crush.rule_sets'),
     _r('GET', C + '/crush_rule', 'crush.rules'),
     _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule'),
+    _r('POST', C + '/crush_rule', 'crush.create_rule'),
+    _r('PATCH', C + '/crush_rule/{rule_id}', 'crush.update_rule'),
+    _r('DELETE', C + '/crush_rule/{rule_id}', 'crush.delete_rule'),
     _r('GET', C + '/crush_node', 'crush.nodes'),
     _r('GET', C + '/crush_node/{node_id}', 'crush.node'),
+    _r('POST', C + '/crush_node', 'crush.create_node'),
+    _r('PATCH', C + '/crush_node/{node_id}', 'crush.update_node'),
+    _r('DELETE', C + '/crush_node/{node_id}', 'crush.delete_node'),
     _r('GET', C + '/crush_type', 'crush.types'),
     _r('GET', C + '/crush_type/{type_id}', 'crush.type'),
     # -- pools -----------------------------------------------------------------------------------

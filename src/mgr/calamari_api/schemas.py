@@ -22,6 +22,8 @@ INT, STR, BOOL, NUM = 'integer', 'string', 'boolean', 'number'
 NULLABLE_STR = _t(STR, 'null')
 NULLABLE_INT = _t(INT, 'null')
 STEP = {'type': 'object', 'properties': {'op': {'type': STR}}, 'additionalProperties': True}
+CRUSH_ITEM = {'type': 'object', 'properties': {'id': {'type': INT}, 'weight': {'type': NUM}, 'pos': {'type': INT}},
+              'required': ['id']}
 SERVICE = {'type': 'object', 'properties': {
     'fsid': {'type': STR}, 'type': {'type': STR}, 'id': {'type': STR}, 'running': {'type': BOOL}}}
 
@@ -36,11 +38,19 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
     'request': (Field('id', STR), Field('state', {'type': STR, 'enum': ['submitted', 'complete']}),
                 Field('error', BOOL), Field('error_message', STR), Field('headline', STR),
                 Field('status', NULLABLE_STR), Field('requested_at', STR), Field('completed_at', NULLABLE_STR)),
-    'crush_rule': (Field('id', INT), Field('name', STR), Field('ruleset', INT), Field('type', STR),
-                   Field('min_size', INT), Field('max_size', INT), Field('steps', {'type': 'array', 'items': STEP}),
+    'crush_rule': (Field('id', INT), Field('name', STR, create=True, modify=True, required=True),
+                   Field('ruleset', INT, create=True, modify=True,
+                         description='the rule id (Pacific: ruleset = id); default: the lowest free id'),
+                   Field('type', {'type': STR, 'enum': ['replicated', 'erasure']}, create=True, required=True),
+                   Field('min_size', INT, create=True, modify=True, required=True),
+                   Field('max_size', INT, create=True, modify=True, required=True),
+                   Field('steps', {'type': 'array', 'items': STEP}, create=True, modify=True, required=True),
                    Field('osd_count', INT)),
-    'crush_node': (Field('bucket_type', STR), Field('name', STR), Field('id', INT), Field('weight', NUM),
-                   Field('alg', STR), Field('hash', STR), Field('items', {'type': 'array'})),
+    'crush_node': (Field('bucket_type', STR, create=True, modify=True, required=True),
+                   Field('name', STR, create=True, modify=True, required=True),
+                   Field('id', INT, create=True, description='ignored'), Field('weight', NUM),
+                   Field('alg', STR), Field('hash', STR),
+                   Field('items', {'type': 'array', 'items': CRUSH_ITEM}, create=True, modify=True, required=True)),
     'crush_type': (Field('id', INT), Field('name', STR)),
     'pool': (Field('name', NULLABLE_STR, create=True, modify=True, required=True),
              Field('id', NULLABLE_INT),
