@@ -1,5 +1,6 @@
 """Every route of the seed's endpoint table (API-REFERENCE.md §3) is in routes.py, with the same methods.
-Calamari-master extras (crush rule/node CRUD, crush_map POST, stats) are optional per DESIGN.md and not listed."""
+The CRUSH routes (crush_map, crush_rule/<id>, crush_node, crush_type) and the stats routes are listed too: DESIGN.md
+calls them Calamari master's extras; routes.py serves all of them."""
 from calamari_api.routes import ROUTES
 
 C = 'cluster/{fsid}'
@@ -9,7 +10,10 @@ SEED = [
     ('cluster', 'GET'), (C, 'GET DELETE'),
     ('request', 'GET'), ('request/{request_id}', 'GET'), ('request/{request_id}/cancel', 'POST'),
     (C + '/request', 'GET'), (C + '/request/{request_id}', 'GET'),
-    (C + '/crush_rule_set', 'GET'), (C + '/crush_rule', 'GET'),
+    (C + '/crush_map', 'GET POST'), (C + '/crush_rule_set', 'GET'), (C + '/crush_rule', 'GET POST'),
+    (C + '/crush_rule/{rule_id}', 'GET PATCH DELETE'), (C + '/crush_node', 'GET POST'),
+    (C + '/crush_node/{node_id}', 'GET PATCH DELETE'), (C + '/crush_type', 'GET'), (C + '/crush_type/{type_id}', 'GET'),
+    (C + '/pool/stats', 'GET'), (C + '/pool/{pool_id}/stats', 'GET'), (C + '/stats', 'GET'),
     (C + '/pool', 'GET POST'), (C + '/pool/{pool_id}', 'GET PATCH DELETE'),
     (C + '/osd', 'GET'), (C + '/osd/{osd_id}', 'GET PATCH'), (C + '/osd/command', 'GET'), (C + '/osd /command', 'GET'),
     (C + '/osd/{osd_id}/command', 'GET'), (C + '/osd/{osd_id}/command/{command}', 'GET POST'),
