@@ -9,10 +9,7 @@ import os
 import subprocess
 import tempfile
 import threading
-import uuid
 from typing import Any, Dict, Optional, Tuple
-
-from mgr_module import CommandResult
 
 from .views import config as config_views
 from .views.crush_text import exact_weights
@@ -21,7 +18,6 @@ from .views.osd import OsdMapView
 OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
 MON_TIMEOUT = 5.0
 CRUSHTOOL_TIMEOUT = 10.0
-TAG_PREFIX = 'calamari_api-read:'
 
 
 class CrushMapUnavailable(Exception):
@@ -37,18 +33,14 @@ def osd_map_view(cluster: Any) -> OsdMapView:
         *(cluster.source(name) for name in OSD_MAP_DEPS)))
 
 
-def mon_query(mgr: Any, command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:
-    """A read-only mon command with a timeout (``MgrModule.mon_command`` waits forever without quorum).
-    Returns (-110, '', 'timed out') when the mon does not answer in time."""
-    result = CommandResult(TAG_PREFIX + uuid.uuid4().hex)
-    mgr.send_command(result, 'mon', '', json.dumps(command), result.tag)
-    if not result.ev.wait(timeout):
-        return -110, '', 'timed out'
-    return result.r, result.outb, result.outs
+def mon_query(services: Any, command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:
+    """A read-only mon command with a timeout (``MgrModule.mon_command`` waits forever without quorum), sent by
+    the module's query thread (mon_queries.py).  Returns (-110, '', 'timed out') when the mon does not answer."""
+    return services.mon_queries.query(command, timeout)
 
 
-def _json_query(mgr: Any, command: Dict[str, Any]) -> Optional[Any]:
-    r, outb, _ = mon_query(mgr, dict(command, format='json'))
+def _json_query(services: Any, command: Dict[str, Any]) -> Optional[Any]:
+    r, outb, _ = mon_query(services, dict(command, format='json'))
     if r != 0:
         return None
     try:
@@ -60,7 +52,7 @@ def _json_query(mgr: Any, command: Dict[str, Any]) -> Optional[Any]:
 def quorum_status(services: Any) -> Optional[Dict[str, Any]]:
     """``quorum_status`` (a mon command), cached until the monmap or mon_status changes; None if unanswered."""
     return services.cluster.derived('quorum_status', ('mon_map', 'mon_status'),
-                                    lambda: _json_query(services.mgr, {'prefix': 'quorum_status'}))
+                                    lambda: _json_query(services, {'prefix': 'quorum_status'}))
 
 
 def effective_config(services: Any) -> Optional[Dict[str, str]]:
@@ -73,7 +65,7 @@ def effective_config(services: Any) -> Optional[Dict[str, str]]:
         mgr_config = cluster.source('config')
         if mgr_config is None:
             return None
-        names = config_views.db_option_names(_json_query(services.mgr, {'prefix': 'config dump'}))
+        names = config_views.db_option_names(_json_query(services, {'prefix': 'config dump'}))
         return config_views.effective_config(mgr_config, _mon_values(services.mgr, names, _mon_entity(cluster)))
     return cluster.derived('effective_config', ('config',), build)
 

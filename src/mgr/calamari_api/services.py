@@ -5,6 +5,7 @@ from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .hosts import Hosts
+from .mon_queries import MonQueries
 from .requests import RequestEngine
 from .store import KVStore
 
@@ -15,6 +16,7 @@ class Services:
         self.option = option
         self.store = KVStore(mgr)
         self.cluster = ClusterState(mgr)
+        self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
         self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
         self.hosts = Hosts(mgr, self.cluster, self.store, option)
@@ -26,6 +28,7 @@ class Services:
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
+        self.mon_queries.start()
         self.event_generator.start()
         self.requests.start()
 
@@ -33,6 +36,7 @@ class Services:
         """Called when the module stops."""
         self.event_generator.stop()
         self.requests.stop()
+        self.mon_queries.stop()
 
     def notify(self, notify_type: str, notify_id: Any) -> None:
         """Fan a mgr notification out to the components; must stay fast (runs on the mgr's finisher)."""

@@ -9,7 +9,7 @@ from ..operations.cli import CliRunner, command_words
 class CliController(BaseController):
     def __init__(self, services: Any) -> None:
         super().__init__(services)
-        self.runner = CliRunner(services.mgr)
+        self.runner = CliRunner(services)
 
     def run(self, request: ApiRequest, fsid: str) -> Any:
         """200 ``{out, err, status}`` even when the command fails (check ``status``)."""

@@ -17,7 +17,7 @@ class LogController(BaseController):
     def cluster_tail(self, request: ApiRequest, fsid: str) -> Any:
         lines = self._lines(request)
         # a timeout, unlike MgrModule.mon_command: without a mon this answers 503 instead of hanging
-        r, outb, outs = mon_query(self.services.mgr, {'prefix': 'log last', 'num': lines, 'format': 'json'},
+        r, outb, outs = mon_query(self.services, {'prefix': 'log last', 'num': lines, 'format': 'json'},
                                   LOG_TIMEOUT)
         if r != 0:
             raise ApiError(503, 'mon log data unavailable')

@@ -57,8 +57,8 @@ def split_format(words: List[str]) -> Tuple[List[str], Optional[str]]:
 
 
 class CliRunner:
-    def __init__(self, mgr: Any, timeout: float = 60.0) -> None:
-        self._mgr = mgr
+    def __init__(self, services: Any, timeout: float = 60.0) -> None:
+        self._services = services
         self._timeout = timeout
         self._lock = threading.Lock()
         self._signatures: Optional[Dict[str, Any]] = None
@@ -101,5 +101,5 @@ class CliRunner:
         return self._signatures
 
     def _mon_command(self, command: Dict[str, Any]) -> Tuple[int, str, str]:
-        """Blocking (HTTP threads may), with a timeout and a tag the request engine ignores."""
-        return mon_query(self._mgr, command, self._timeout)
+        """Blocking (HTTP threads may), with a timeout; sent by the module's query thread."""
+        return mon_query(self._services, command, self._timeout)
