@@ -129,7 +129,8 @@ class FakeBaseMgrModule:
         return self.maps['config'].get(key)
 
     def _ceph_get_module_option(self, module: str, key: str, localized_prefix: str = '') -> Any:
-        return self.options.get(key)
+        """This module's options by name; another module's as ``"<module>/<key>"``."""
+        return self.options.get(key if module == self.module_name else f'{module}/{key}')
 
     def _ceph_set_module_option(self, module: str, key: str, val: Any) -> None:
         self.options[key] = val

@@ -26,7 +26,7 @@ def cluster():
         return
     directory = tempfile.mkdtemp(prefix='calamari-it-')
     real = RealCluster(directory)
-    real.up()
+    real.up('--test-orchestrator')      # for test_keys_orchestrator.py; no backend is set
     try:
         yield real
     finally:

@@ -1,4 +1,4 @@
-"""Host admission keys without an orchestrator: states, transitions, bulk operations, every error."""
+"""Host admission keys: states, transitions, bulk operations, every error; with and without an orchestrator."""
 import pytest
 
 from calamari_api.hosts import Hosts
@@ -70,6 +70,19 @@ def test_bulk(client, pre):
     assert client.get('/api/v2/key/vm').json()['status'] == 'pre'
 
 
+def test_a_bad_item_in_a_bulk_request_changes_nothing(client, pre):
+    assert client.patch('/api/v2/key', [{'id': 'vm', 'status': 'accepted'},
+                                        {'id': 'nope', 'status': 'accepted'}]).status_code == 404
+    assert client.patch('/api/v2/key', [{'id': 'vm', 'status': 'accepted'}, {'id': 'vm', 'status': 'bogus'}]) \
+        .status_code == 400
+    response = client.patch('/api/v2/key', [{'id': 'vm', 'status': 'accepted'}, {'id': 'vm', 'status': 'rejected'}])
+    assert response.json() == {'detail': 'Bulk PATCH lists the same id more than once'}
+    assert client.get('/api/v2/key/vm').json()['status'] == 'pre'          # nothing was applied
+    assert client.patch('/api/v2/key/vm', {'status': 'accepted'}).status_code == 204
+    assert client.delete('/api/v2/key', [{'id': 'vm'}, {'id': 'nope'}]).status_code == 404
+    assert client.get('/api/v2/key/vm').json()['status'] == 'accepted'     # nothing was deleted
+
+
 def test_states_persist_in_the_store(client, module, services, pre):
     assert client.patch('/api/v2/key/vm', {'status': 'rejected'}).status_code == 204
     again = Hosts(module, services.cluster, KVStore(module), module.get_module_option)
@@ -104,7 +117,21 @@ def test_with_an_orchestrator_accepted_means_in_its_host_list(module, services):
             return FakeOrchResult([FakeSpec('vm'), FakeSpec('other')])
         raise AssertionError(method)
     module.remote = remote
+    module.options['orchestrator/orchestrator'] = 'cephadm'
     hosts = Hosts(module, services.cluster, KVStore(module), module.get_module_option)
     assert hosts.key_status('other') == 'accepted' and hosts.key_status('gone') == 'pre'
     hosts.key_status('vm')
     assert calls.count('get_hosts') == 1             # cached
+    assert hosts.keys() == {'vm': 'accepted', 'other': 'accepted'}     # a host with no daemon has a key too
+    module.options['orchestrator/orchestrator'] = None                  # `ceph orch set backend ''`: at once
+    assert hosts.orchestrator_hosts() is None and hosts.keys() == {'vm': 'accepted'}
+
+
+def test_without_an_orchestrator_backend_the_orchestrator_is_not_called(module, services):
+    """(each call would raise NoOrchestrator, which ceph-mgr logs as an error with a traceback)"""
+    def remote(mod, method, *args):
+        raise AssertionError(f'orchestrator called: {method}')
+    module.remote = remote
+    hosts = Hosts(module, services.cluster, KVStore(module), module.get_module_option)
+    assert hosts.orchestrator_hosts() is None
+    assert hosts.key_status('vm') in ('accepted', 'pre')

@@ -54,6 +54,7 @@ class Hosts:
         self._contacts_at = 0.0
         self._orch: Optional[List[str]] = None
         self._orch_at = 0.0
+        self._orch_backend: Any = None
 
     # -- inventory --------------------------------------------------------------------------------
     def all_hosts(self) -> Dict[str, Host]:
@@ -155,12 +156,19 @@ class Hosts:
     def orchestrator_hosts(self) -> Optional[List[str]]:
         """The orchestrator's host names, or None when no orchestrator backend is active (cached)."""
         now = self._clock()
+        # Without a backend, every orchestrator call raises NoOrchestrator, which ceph-mgr logs as an error with
+        # a traceback: ask only when a backend is set (what `ceph orch status` reads).  A new backend is asked
+        # at once; the same backend's host list is cached for a while.
+        try:
+            backend = self._mgr.get_module_option_ex('orchestrator', 'orchestrator')
+        except Exception:
+            backend = None
         with self._lock:
-            if self._orch_at and now - self._orch_at < ORCH_CACHE_SECONDS:
+            if self._orch_at and now - self._orch_at < ORCH_CACHE_SECONDS and backend == self._orch_backend:
                 return self._orch
         hosts: Optional[List[str]] = None
         try:
-            available = self._mgr.remote('orchestrator', 'available')
+            available = self._mgr.remote('orchestrator', 'available') if backend else False
             if available[0] if isinstance(available, (tuple, list)) else available:
                 result = self._mgr.remote('orchestrator', 'get_hosts')
                 if getattr(result, 'exception', None):
@@ -172,7 +180,7 @@ class Hosts:
         except Exception as e:
             log.debug('no orchestrator backend: %s', e)
         with self._lock:
-            self._orch, self._orch_at = hosts, now
+            self._orch, self._orch_at, self._orch_backend = hosts, now, backend
         return hosts
 
     def _default_state(self) -> str:
@@ -187,8 +195,10 @@ class Hosts:
         return stored or self._default_state()
 
     def keys(self) -> Dict[str, str]:
-        """Every host that has (or had) a key: reporting hosts and stored states."""
+        """Every host that has (or had) a key: reporting hosts, stored states and the orchestrator's hosts (like
+        a Salt minion with no Ceph daemon, an orchestrator host without daemons has an accepted key)."""
         ids = {fqdn for fqdn, host in self.hosts().items() if host.reporting}
+        ids |= set(self.orchestrator_hosts() or [])
         with self._lock:
             ids |= set(self._keys)
         return {fqdn: self.key_status(fqdn) for fqdn in sorted(ids)}
@@ -207,10 +217,14 @@ class Hosts:
         if added:
             self._cluster.touch('keys')
 
-    def set_key(self, fqdn: str, status: str) -> None:
+    def check_transition(self, fqdn: str, status: str) -> None:
+        """KeyStateError unless the key is ``pre`` (only a pending key may be accepted or rejected)."""
         current = self.key_status(fqdn)
         if current != 'pre':
             raise KeyStateError({'status': [f'Transition {current}->{status} is invalid']})
+
+    def set_key(self, fqdn: str, status: str) -> None:
+        self.check_transition(fqdn, status)
         if status == 'accepted' and self.orchestrator_hosts() is not None:
             self._orchestrator('add_host', fqdn)
         with self._lock:
@@ -236,7 +250,7 @@ class Hosts:
         self._cluster.touch('keys')
 
     def _orchestrator(self, method: str, fqdn: str) -> None:
-        """Add/remove a host through the orchestrator (only with an active backend; untested here)."""
+        """Add/remove a host through the orchestrator (only with an active backend)."""
         if method == 'add_host':
             from ceph.deployment.hostspec import HostSpec
             result = self._mgr.remote('orchestrator', 'add_host', HostSpec(fqdn))

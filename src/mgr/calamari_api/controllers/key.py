@@ -15,7 +15,8 @@ class KeyController(BaseController):
             raise not_found_object('server', minion_id)
         return keys[minion_id]
 
-    def _patch_one(self, minion_id: str, body: Any) -> None:
+    def _checked_patch(self, minion_id: str, body: Any) -> str:
+        """The new status, once the body, the host and the transition are all valid (else 4xx)."""
         if not isinstance(body, dict):
             raise bad_request('Expected a JSON object in the request body')
         if 'status' not in body:
@@ -24,7 +25,14 @@ class KeyController(BaseController):
             raise bad_request({'status': f"Must be one of {','.join(ALLOWED_STATUS)}"})
         self._status(minion_id)
         try:
-            self.services.hosts.set_key(minion_id, body['status'])
+            self.services.hosts.check_transition(minion_id, body['status'])
+        except KeyStateError as e:
+            raise bad_request(e.body)
+        return body['status']
+
+    def _apply(self, minion_id: str, status: str) -> None:
+        try:
+            self.services.hosts.set_key(minion_id, status)
         except KeyStateError as e:
             raise bad_request(e.body)
 
@@ -44,12 +52,19 @@ class KeyController(BaseController):
         return {'id': minion_id, 'status': self._status(minion_id)}
 
     def update(self, request: ApiRequest, minion_id: str) -> Any:
-        self._patch_one(minion_id, request.json_object())
+        self._apply(minion_id, self._checked_patch(minion_id, request.json_object()))
         return no_content()
 
     def bulk_update(self, request: ApiRequest) -> Any:
-        for item in self._bulk(request, 'PATCH'):     # in order; an error part-way leaves earlier ones applied
-            self._patch_one(str(item['id']), {k: v for k, v in item.items() if k != 'id'})
+        """Every item is checked before any is applied: a bad item changes nothing."""
+        items = self._bulk(request, 'PATCH')
+        ids = [str(item['id']) for item in items]
+        if len(set(ids)) != len(ids):
+            raise bad_request('Bulk PATCH lists the same id more than once')
+        changes = [(minion_id, self._checked_patch(minion_id, {k: v for k, v in item.items() if k != 'id'}))
+                   for minion_id, item in zip(ids, items)]
+        for minion_id, status in changes:
+            self._apply(minion_id, status)
         return no_content()
 
     def delete(self, request: ApiRequest, minion_id: str) -> Any:
@@ -58,9 +73,12 @@ class KeyController(BaseController):
         return no_content()
 
     def bulk_delete(self, request: ApiRequest) -> Any:
-        for item in self._bulk(request, 'DELETE'):
-            self._status(str(item['id']))
-            self._delete(str(item['id']))
+        """Every id is checked before any key is deleted: an unknown id deletes nothing."""
+        ids = [str(item['id']) for item in self._bulk(request, 'DELETE')]
+        for minion_id in ids:
+            self._status(minion_id)
+        for minion_id in dict.fromkeys(ids):
+            self._delete(minion_id)
         return no_content()
 
     def _delete(self, minion_id: str) -> None:
