@@ -8,7 +8,7 @@ import pytest
 
 from calamari_api.views.config import db_option_names, effective_config, mon_value
 from calamari_api.views.crush import CrushIndex, rule_set_objects
-from calamari_api.views.mon import mon_objects
+from calamari_api.views.mon import mon_objects, mon_status_of
 from calamari_api.views.osd import OsdMapView, address, osd_flags
 from calamari_api.views.pool import pool_defaults, pool_object
 
@@ -300,3 +300,13 @@ def test_mons_quorum_rules():
     mons = mon_objects(mon_map, {'quorum': [2]}, 'c', {})             # no majority: nobody in, nobody leads
     assert not any(m['in_quorum'] or m['leader'] for m in mons)
     assert mon_objects(None, None, None, {}) == []
+
+
+def test_mon_status_describes_the_mon_asked_for():
+    mon_map = {'mons': [{'name': n, 'rank': r, 'addr': f'10.0.0.{r}:6789/0'} for r, n in enumerate('abc')]}
+    held = {'name': 'b', 'rank': 1, 'state': 'leader', 'quorum': [1, 2], 'election_epoch': 8}
+    a, b, c = mon_objects(mon_map, held, 'b', {})
+    assert mon_status_of(held, b) == held                                  # the mon the mgr talks to: as is
+    assert mon_status_of(held, c) == dict(held, name='c', rank=2, state='peon')
+    assert mon_status_of(held, a) == dict(held, name='a', rank=0, state='out of quorum')
+    assert held['name'] == 'b'                                             # not modified in place

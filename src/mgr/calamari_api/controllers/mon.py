@@ -1,16 +1,16 @@
 """Calamari resource: mon.
 
 The list comes from the monmap, quorum membership from the mgr's ``mon_status``, the leader from
-``quorum_status`` (cached per mon map/status change).  ``mon/<name>/status`` returns the ``mon_status`` the
-mgr holds: Pacific does not let a mgr module ask a particular mon for its own status (targeted commands are
-refused with EACCES), so every known mon answers with the same cluster view.
+``quorum_status`` (cached per mon map/status change).  ``mon/<name>/status`` is built from the ``mon_status``
+the mgr holds (views/mon.py ``mon_status_of``): Pacific does not let a mgr module ask a particular mon for its
+own status (targeted commands are refused with EACCES).
 """
 from typing import Any, Dict, List
 
 from . import BaseController
 from ..derived import quorum_status
 from ..http import ApiRequest, not_found
-from ..views.mon import mon_objects
+from ..views.mon import mon_objects, mon_status_of
 
 
 class MonController(BaseController):
@@ -39,8 +39,8 @@ class MonController(BaseController):
         return self._mon(mon_id)
 
     def status(self, request: ApiRequest, fsid: str, mon_id: str) -> Any:
-        self._mon(mon_id)
-        return self.cluster.source('mon_status')
+        mon = self._mon(mon_id)
+        return mon_status_of(self.cluster.source('mon_status') or {}, mon)
 
 
 CONTROLLER = MonController

@@ -24,3 +24,14 @@ def mon_objects(mon_map: Optional[Mapping[str, Any]], mon_status: Optional[Mappi
         'addr': mon.get('addr'),
         'leader': has_quorum and mon['name'] == leader_name,
     } for mon in mons]
+
+
+def mon_status_of(mon_status: Mapping[str, Any], mon: Mapping[str, Any]) -> Dict[str, Any]:
+    """``mon/<name>/status``: the ``mon_status`` the mgr holds (the view of the mon it is connected to), with
+    ``name``, ``rank`` and ``state`` describing the mon asked for (``leader``/``peon`` in quorum, else
+    ``out of quorum``); the rest (quorum, monmap, features, election epoch) is the cluster-wide view."""
+    status = dict(mon_status)
+    if status.get('name') != mon['name']:
+        status['name'], status['rank'] = mon['name'], mon['rank']
+        status['state'] = 'leader' if mon['leader'] else 'peon' if mon['in_quorum'] else 'out of quorum'
+    return status
