@@ -13,6 +13,12 @@ def bucket(cluster, name):
     return next((b for b in crush_dump(cluster)['buckets'] if b['name'] == name), None)
 
 
+def host_bucket_name(cluster):
+    """The CRUSH host bucket of this machine's OSDs (named after its hostname)."""
+    return next(b['name'] for b in crush_dump(cluster)['buckets']
+                if b['type_name'] == 'host' and any(i['id'] == 0 for i in b['items']))
+
+
 @pytest.fixture(scope='module')
 def saved_crush(cluster, tmp_path_factory):
     path = tmp_path_factory.mktemp('crush') / 'crushmap.bin'
@@ -32,7 +38,7 @@ def base(fsid, saved_crush):
 
 
 def test_node_create_move_rename_delete(client, cluster, base):
-    host = bucket(cluster, 'vm')
+    host = bucket(cluster, host_bucket_name(cluster))
     request = finished(client, client.post(f'{base}/crush_node', {'name': 'rack-t', 'bucket_type': 'rack',
                                                                   'items': []}))
     assert request['headline'] == 'Creating CRUSH node in ceph'
@@ -67,17 +73,18 @@ def test_node_create_move_rename_delete(client, cluster, base):
 
 
 def test_node_with_an_osd_moves_it_and_back(client, cluster, base):
-    host = bucket(cluster, 'vm')
+    name = host_bucket_name(cluster)
+    host = bucket(cluster, name)
     osd_weight = next(i['weight'] for i in host['items'] if i['id'] == 2)
     finished(client, client.post(f'{base}/crush_node', {'name': 'host-t', 'bucket_type': 'host',
                                                         'items': [{'id': 2}]}))
     moved = bucket(cluster, 'host-t')
     assert moved['items'] == [{'id': 2, 'weight': osd_weight, 'pos': 0}]
-    assert [i['id'] for i in bucket(cluster, 'vm')['items']] == [0, 1]
+    assert [i['id'] for i in bucket(cluster, name)['items']] == [0, 1]
     items = [{'id': i['id'], 'weight': i['weight'] / 65536} for i in host['items']]
-    finished(client, client.patch(f'{base}/crush_node/{host["id"]}', {'name': 'vm', 'bucket_type': 'host',
+    finished(client, client.patch(f'{base}/crush_node/{host["id"]}', {'name': name, 'bucket_type': 'host',
                                                                       'items': items}))
-    assert bucket(cluster, 'vm')['items'] == host['items']
+    assert bucket(cluster, name)['items'] == host['items']
     assert bucket(cluster, 'host-t')['items'] == []
     finished(client, client.delete(f'{base}/crush_node/{moved["id"]}'))
     assert bucket(cluster, 'host-t') is None

@@ -77,6 +77,20 @@ def test_never_reported_osd_in_a_known_host_bucket(client, module, fsid):
     assert client.get(f'/api/v2/cluster/{fsid}/server/vm').json()['frontend_addr'] == '127.0.0.1'
 
 
+def test_an_osd_that_moved_to_another_host_is_listed_there_only(client, module, fsid):
+    """ceph-mgr keeps listing a moved OSD under its old host too; its metadata names where it runs now."""
+    version = module.maps['servers'][0]['ceph_version']
+    module.maps['osd_metadata']['1']['hostname'] = 'new-host'
+    module.maps['servers'].append({'hostname': 'new-host', 'ceph_version': version,
+                                   'services': [{'type': 'osd', 'id': '1', 'ceph_version': version}]})
+    module.maps['servers'].append({'hostname': 'old-host', 'ceph_version': version,
+                                   'services': [{'type': 'osd', 'id': '1', 'ceph_version': version}]})
+    module.notify('osd_map', '')
+    servers = {s['fqdn']: [f"{x['type']}.{x['id']}" for x in s['services']]
+               for s in client.get('/api/v2/server').json()}
+    assert servers == {'new-host': ['osd.1'], 'vm': ['mon.a', 'osd.0', 'osd.2', 'mgr.x']}    # no 'old-host'
+
+
 def test_forget_hides_until_daemons_report_again(client, module, services):
     clock = {'now': 5000.0}
     services.hosts._clock = lambda: clock['now']

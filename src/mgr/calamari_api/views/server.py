@@ -88,7 +88,10 @@ def build_hosts(servers: List[Dict[str, Any]], osd_map: Dict[str, Any], osd_tree
         if not fqdn:
             continue
         services = [Service(s['type'], str(s['id']), str(s['id']) in running.get(s['type'], ()))
-                    for s in server.get('services', []) if s.get('type') in SERVICE_TYPES]
+                    for s in server.get('services', []) if s.get('type') in SERVICE_TYPES
+                    and not _moved_away(s, fqdn, osd_metadata)]
+        if not services and server.get('services'):
+            continue            # ceph-mgr still lists a host whose only daemons now run elsewhere
         seen_osds |= {s.id for s in services if s.type == 'osd'}
         previous = hosts.get(fqdn)
         if previous:
@@ -109,6 +112,15 @@ def build_hosts(servers: List[Dict[str, Any]], osd_map: Dict[str, Any], osd_tree
         else:
             hosts[node['name']] = _host(node['name'], services, False, None, osds_by_id, osd_metadata, mon_addrs)
     return hosts
+
+
+def _moved_away(service: Dict[str, Any], fqdn: str, osd_metadata: Dict[str, Dict[str, str]]) -> bool:
+    """An OSD that now reports from another host (its disk moved): ceph-mgr keeps listing it under the old
+    host too, until the mgr restarts; its metadata names the host it runs on."""
+    if service.get('type') != 'osd':
+        return False
+    hostname = (osd_metadata.get(str(service.get('id'))) or {}).get('hostname')
+    return bool(hostname) and hostname != fqdn
 
 
 def _host(fqdn: str, services: List[Service], reporting: bool, version: Optional[str],
