@@ -1,6 +1,7 @@
 """The request engine over the fake mgr: waves, completion (synchronous and held), failures, cancel,
 timeouts, persistence and history, and the request endpoints."""
 import json
+import threading
 
 import pytest
 
@@ -270,3 +271,24 @@ def test_commands_are_sent_from_the_engines_own_thread(engine, module):
     RequestEngine.submit(engine, Operation('t', command_steps([{'prefix': 'a'}, {'prefix': 'b'}])))
     assert done.wait(30)
     assert senders == ['calamari-requests', 'calamari-requests']
+
+
+def test_the_engine_thread_never_takes_the_request_lock_while_holding_its_wakeup_lock(services):
+    """Threads holding the request lock call _wake() (which takes the wake-up lock): taking them in the other
+    order on the engine's thread deadlocked it (seen as a hung request in a unit test)."""
+    engine = services.requests
+    checked = threading.Event()
+    held = []
+    sleep_time = engine._sleep_time
+
+    def recording_sleep_time():
+        free = engine._wakeup.acquire(blocking=False)
+        if free:
+            engine._wakeup.release()
+        held.append(not free)
+        checked.set()
+        return sleep_time()
+    engine._sleep_time = recording_sleep_time
+    engine._wake()
+    assert checked.wait(10)
+    assert not any(held)

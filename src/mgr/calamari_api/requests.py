@@ -213,9 +213,12 @@ class RequestEngine:
                 self.tick()
             except Exception:
                 log.exception('request engine tick failed')
+            # _sleep_time() takes self._lock: never call it while holding _wakeup, since threads that hold
+            # self._lock call _wake() (lock-order deadlock).  A wake-up in between sets _woken: no wait then.
+            timeout = self._sleep_time()
             with self._wakeup:
                 if not self._woken:
-                    self._wakeup.wait(timeout=self._sleep_time())
+                    self._wakeup.wait(timeout=timeout)
                 self._woken = False
         # Completions use this thread's state: do not exit while commands are still in flight.
         deadline = time.monotonic() + STOP_GRACE
