@@ -2,10 +2,22 @@
 import http.client
 import json
 import ssl
+import warnings
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
 from tests.wsgi_client import ClientBase, WsgiResponse
+
+
+def tls11_client_context() -> ssl.SSLContext:
+    """A client that only speaks TLS 1.1 (which the server must refuse), certificates unchecked."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context.set_ciphers('ALL:@SECLEVEL=0')
+        context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+    return context
 
 
 class HttpClient(ClientBase):

@@ -7,11 +7,10 @@ import os
 import socket
 import ssl
 import subprocess
-import warnings
 
 import pytest
 
-from tests.http_client import HttpClient
+from tests.http_client import HttpClient, tls11_client_context
 
 REFERER_NONE = {'detail': 'CSRF Failed: Referer checking failed - no Referer.'}
 
@@ -83,12 +82,7 @@ def test_plain_http_on_the_tls_port_does_not_hang(cluster, https):
 
 def test_old_tls_handshake_fails_and_the_server_lives_on(cluster, https):
     """A TLS 1.1 client is refused; the failed handshake used to stop the whole server."""
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        context.set_ciphers('ALL:@SECLEVEL=0')
-        context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context = tls11_client_context()
     for _ in range(3):
         with socket.create_connection(('127.0.0.1', cluster.api_port), timeout=10) as sock:
             with pytest.raises((ssl.SSLError, OSError)):

@@ -3,11 +3,11 @@ import http.client
 import socket
 import ssl
 import subprocess
-import warnings
 
 import pytest
 
 from calamari_api.server import HttpServer, check_pem_pair
+from tests.http_client import tls11_client_context
 
 
 def make_pem(tmp_path, name='calamari-api-test'):
@@ -55,12 +55,7 @@ class ClosedStderr:
 
 def test_failed_handshakes_do_not_stop_the_server(tls_server, monkeypatch):
     monkeypatch.setattr('sys.stderr', ClosedStderr())
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        old.check_hostname, old.verify_mode = False, ssl.CERT_NONE
-        old.set_ciphers('ALL:@SECLEVEL=0')
-        old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
+    old = tls11_client_context()
     for attempt in range(3):
         with socket.create_connection(('127.0.0.1', tls_server), timeout=10) as sock:
             if attempt == 2:

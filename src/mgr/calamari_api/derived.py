@@ -166,9 +166,10 @@ def dump_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> Dict[str, A
         raise CrushMapUnavailable(f'crushtool --dump gave no JSON: {e}')
 
 
-def crush_text_of(binary: bytes) -> str:
-    """The decompiled map with exact item weights (views/crush_text.py), so that it compiles back losslessly."""
-    return exact_weights(decompile_crush(binary), dump_crush(binary))
+def crush_text_of(binary: bytes, dump: Optional[Dict[str, Any]] = None) -> str:
+    """The decompiled map with exact item weights (views/crush_text.py), so that it compiles back losslessly.
+    ``dump``: the map's ``crushtool --dump``, when the caller already has it."""
+    return exact_weights(decompile_crush(binary), dump if dump is not None else dump_crush(binary))
 
 
 def decompile_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> str:

@@ -187,9 +187,11 @@ class Hosts:
         return 'accepted' if self._option('auto_accept_keys') in (None, True) else 'pre'
 
     def key_status(self, fqdn: str) -> str:
+        return self._key_status(fqdn, self.orchestrator_hosts())
+
+    def _key_status(self, fqdn: str, orch: Optional[List[str]]) -> str:
         with self._lock:
             stored = self._keys.get(fqdn)
-        orch = self.orchestrator_hosts()
         if orch is not None:
             return 'accepted' if fqdn in orch else (stored if stored in ('pre', 'rejected') else 'pre')
         return stored or self._default_state()
@@ -197,11 +199,12 @@ class Hosts:
     def keys(self) -> Dict[str, str]:
         """Every host that has (or had) a key: reporting hosts, stored states and the orchestrator's hosts (like
         a Salt minion with no Ceph daemon, an orchestrator host without daemons has an accepted key)."""
+        orch = self.orchestrator_hosts()        # once, not per host
         ids = {fqdn for fqdn, host in self.hosts().items() if host.reporting}
-        ids |= set(self.orchestrator_hosts() or [])
+        ids |= set(orch or [])
         with self._lock:
             ids |= set(self._keys)
-        return {fqdn: self.key_status(fqdn) for fqdn in sorted(ids)}
+        return {fqdn: self._key_status(fqdn, orch) for fqdn in sorted(ids)}
 
     def register(self, fqdns: List[str]) -> None:
         """Persist the first-seen state of new hosts (so a later option change does not alter them)."""

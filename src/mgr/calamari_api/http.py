@@ -112,12 +112,16 @@ class ApiRequest:
     def url(self) -> str:
         return self.base_url + self.path
 
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower case, without parameters ('' when absent)."""
+        return self.headers.get('Content-Type', '').split(';')[0].strip().lower()
+
     def json(self, default: Any = None) -> Any:
         """The body as JSON (form bodies become a dict); empty → default; malformed → 400."""
         if not self.raw_body or not self.raw_body.strip():
             return default
-        ctype = self.headers.get('Content-Type', '').split(';')[0].strip().lower()
-        if ctype == 'application/x-www-form-urlencoded':
+        if self.content_type == 'application/x-www-form-urlencoded':
             from urllib.parse import parse_qs
             form = parse_qs(self.raw_body.decode('utf-8', 'replace'), keep_blank_values=True)
             return {k: v[-1] for k, v in form.items()}

@@ -11,7 +11,7 @@ from typing import Any, List
 from . import BaseController, cached_by
 from .. import derived
 from ..derived import OSD_MAP_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, osd_map_view
-from ..http import (ApiError, ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
+from ..http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
                     unavailable)
 from ..operations import crush_node as node_ops
 from ..operations import crush_rule as rule_ops
@@ -38,10 +38,8 @@ class CrushController(BaseController):
         """Body: a CRUSH map in text form, ``Content-Type: text/plain`` (415 otherwise).  It is compiled with
         crushtool (400 with its message if invalid), then set with ``osd setcrushmap``.  200 with
         ``{"request_id"}`` (not 202), as in Calamari."""
-        ctype = next((v for k, v in request.headers.items() if k.lower() == 'content-type'), '')
-        ctype = ctype.split(';')[0].strip().lower()
-        if ctype != 'text/plain':
-            raise detail(415, f"Unsupported media type '{ctype}' in request.")
+        if request.content_type != 'text/plain':
+            raise detail(415, f"Unsupported media type '{request.content_type}' in request.")
         try:
             text = request.raw_body.decode('utf-8')
         except UnicodeDecodeError:
@@ -69,7 +67,7 @@ class CrushController(BaseController):
         try:
             binary, version = derived.fetch_crush_versioned(self.services.mgr)
             current = derived.dump_crush(binary)
-            text = crush_text.exact_weights(derived.decompile_crush(binary), current)
+            text = derived.crush_text_of(binary, current)
         except CrushMapUnavailable as e:
             raise unavailable(f'CRUSH map unavailable: {e}')
         new_rule = crush_text.rule_text(rule_ops.rule_for_text(rule))
@@ -77,7 +75,7 @@ class CrushController(BaseController):
             text = crush_text.replace_rule(text, replacing, new_rule) if replacing else crush_text.add_rule(
                 text, new_rule)
         except ValueError as e:
-            raise ApiError(409, {'detail': f'The CRUSH map changed meanwhile: {e}'})
+            raise detail(409, f'The CRUSH map changed meanwhile: {e}')
         new_binary = self._compile(text)
         try:
             rule_ops.check_same_map(current, derived.dump_crush(new_binary))

@@ -3,12 +3,14 @@
 Pure functions of the request body and the cluster maps; they return ``requests.Operation`` objects (or
 raise ``http.ApiError``).  The controllers submit them to the request engine."""
 import math
+import re
 from typing import Any, Dict, List, Optional
 
 from ..http import ApiError
 from ..schemas import RESOURCES
 
 INT_MAX = 2 ** 63 - 1
+CRUSH_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
 
 
 def field_number(value: Any, kind: type = int, minimum: Optional[float] = None,
@@ -61,6 +63,13 @@ def required_fields(resource: str) -> List[str]:
 def check_allowed(body: Dict[str, Any], allowed: List[str], method: str) -> Dict[str, Any]:
     """Calamari's allowed check: ``{"<field>": "Not allowed during <METHOD>"}`` (plain strings)."""
     return {key: f'Not allowed during {method}' for key in body if key not in allowed}
+
+
+def crush_name_error(value: Any) -> Optional[List[str]]:
+    """The field error for a name CRUSH would refuse (buckets and rules alike), else None."""
+    if isinstance(value, str) and CRUSH_NAME.match(value):
+        return None
+    return ['Enter a valid CRUSH name (letters, digits, "-", "_" and "." only).']
 
 
 def raise_if(errors: Dict[str, Any], status: int = 400) -> None:

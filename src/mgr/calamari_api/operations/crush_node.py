@@ -8,15 +8,13 @@ changes.  Changing a bucket's type is refused (Ceph has no command for it).  DEL
 only for an empty bucket (409 otherwise, as in Calamari).
 Calamari's ``config-key put daemon-private/...`` step (for its Salt agent) is not needed and not done.
 """
-import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from . import check_allowed, field_number, raise_if, writable_fields
+from . import check_allowed, crush_name_error, field_number, raise_if, writable_fields
 from ..http import ApiError, not_found_object
 from ..requests import Operation, command_steps
 from ..views.crush import WEIGHT_SCALE, is_shadow
 
-CRUSH_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
 REQUIRED = ('name', 'bucket_type', 'items')
 NOT_EMPTY = 'Cannot delete a bucket that still contains items'
 
@@ -62,8 +60,8 @@ def _parse(body: Dict[str, Any], method: str, ctx: CrushContext) -> Tuple[str, s
     errors: Dict[str, Any] = check_allowed(body, writable_fields('crush_node', method), method)
     errors.update({f: f'Required during {method}' for f in REQUIRED if body.get(f) is None and f not in errors})
     name, bucket_type, items = body.get('name'), body.get('bucket_type'), body.get('items')
-    if name is not None and (not isinstance(name, str) or not CRUSH_NAME.match(name)):
-        errors['name'] = ['Enter a valid CRUSH name (letters, digits, "-", "_" and "." only).']
+    if name is not None and crush_name_error(name):
+        errors['name'] = crush_name_error(name)
     if bucket_type is not None and bucket_type not in ctx.bucket_types:
         errors['bucket_type'] = [f'Select a valid choice. {bucket_type} is not one of the available choices '
                                  f'({", ".join(ctx.bucket_types)}).']

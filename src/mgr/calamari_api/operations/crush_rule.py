@@ -7,16 +7,14 @@ built from, so a concurrent CRUSH change makes the request fail rather than be s
 completes once the mgr's OSD map has the new CRUSH version.  DELETE is ``osd crush rule rm <name>``.
 Pacific: a rule's ``ruleset`` is its id (pools refer to rules by id).
 """
-import re
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from . import check_allowed, field_int, raise_if, writable_fields
-from ..http import ApiError, detail, not_found_object
+from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
+from ..http import detail, not_found_object, unavailable
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
 from ..views.crush import rule_type_name
 from ..views.crush_text import rule_text
 
-CRUSH_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
 RULE_TYPES = ('replicated', 'erasure')
 REQUIRED = ('name', 'type', 'min_size', 'max_size', 'steps')
 MAX_RULESET = 255
@@ -92,8 +90,8 @@ def parse_rule(body: Dict[str, Any], method: str, ctx: RuleContext,
         if key in errors or value is None:
             continue
         if key == 'name':
-            if not isinstance(value, str) or not CRUSH_NAME.match(value):
-                errors[key] = ['Enter a valid CRUSH name (letters, digits, "-", "_" and "." only).']
+            if crush_name_error(value):
+                errors[key] = crush_name_error(value)
         elif key == 'type':
             if value not in RULE_TYPES:
                 errors[key] = [f'Select a valid choice. {value} is not one of the available choices.']
@@ -192,8 +190,7 @@ def check_same_map(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     anything else lost in the text form)."""
     for key in ('devices', 'types', 'buckets', 'tunables', 'choose_args'):
         if _comparable(key, old.get(key)) != _comparable(key, new.get(key)):
-            raise ApiError(503, {'detail': f'The CRUSH map text does not compile back to the same {key}; '
-                                           'nothing was changed'})
+            raise unavailable(f'The CRUSH map text does not compile back to the same {key}; nothing was changed')
 
 
 def _comparable(key: str, value: Any) -> Any:

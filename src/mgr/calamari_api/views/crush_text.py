@@ -8,7 +8,8 @@ so text → binary is lossless.
 import re
 from typing import Any, Dict, List, Mapping, Optional
 
-WEIGHT_SCALE = float(0x10000)
+from .crush import WEIGHT_SCALE
+
 BUCKET_START = re.compile(r'^(\S+)\s+(\S+)\s*\{\s*$')
 ITEM_LINE = re.compile(r'^(\s*item\s+(\S+)\s+weight\s+)(\S+)(.*)$')
 BUCKET_ID_LINE = re.compile(r'^\s*bucket_id\s+(-?\d+)\s*$')
@@ -83,8 +84,10 @@ def rule_text(rule: Mapping[str, Any]) -> str:
     return '\n'.join(lines + ['}'])
 
 
-def _rule_block(name: str) -> 're.Pattern[str]':
-    return re.compile(r'^rule\s+' + re.escape(name) + r'\s*\{.*?^\}[ \t]*$', re.MULTILINE | re.DOTALL)
+def _rule_block(name: Optional[str] = None) -> 're.Pattern[str]':
+    """A ``rule <name> { ... }`` block (any rule when no name is given)."""
+    name_pattern = re.escape(name) if name is not None else r'\S+'
+    return re.compile(r'^rule\s+' + name_pattern + r'\s*\{.*?^\}[ \t]*$', re.MULTILINE | re.DOTALL)
 
 
 def replace_rule(text: str, name: str, new_rule: str) -> str:
@@ -97,7 +100,7 @@ def replace_rule(text: str, name: str, new_rule: str) -> str:
 
 def add_rule(text: str, new_rule: str) -> str:
     """``text`` with ``new_rule`` after the last rule (or before the end mark)."""
-    blocks = list(re.finditer(r'^rule\s+\S+\s*\{.*?^\}[ \t]*$', text, re.MULTILINE | re.DOTALL))
+    blocks = list(_rule_block().finditer(text))
     if blocks:
         end = blocks[-1].end()
         return text[:end] + '\n' + new_rule + text[end:]
