@@ -65,6 +65,44 @@ class FakeRados:
         pass
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes (what ``get()`` returns on Ceph's main branch); copies are ordinary dicts."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError('the data get() returns is read-only')
+
+    __setitem__ = __delitem__ = setdefault = update = pop = popitem = clear = __ior__ = _refuse   # type: ignore
+
+    def copy(self) -> Dict[str, Any]:               # type: ignore[override]
+        return dict(self)
+
+    def __deepcopy__(self, memo: Any) -> Dict[str, Any]:
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+
+class FrozenList(list):
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError('the data get() returns is read-only')
+
+    __setitem__ = __delitem__ = append = extend = insert = pop = remove = clear = sort = _refuse  # type: ignore
+    reverse = _refuse   # type: ignore
+    __iadd__ = __imul__ = _refuse       # type: ignore
+
+    def copy(self) -> List[Any]:                    # type: ignore[override]
+        return list(self)
+
+    def __deepcopy__(self, memo: Any) -> List[Any]:
+        return [copy.deepcopy(v, memo) for v in self]
+
+
+def freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return FrozenDict((k, freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return FrozenList(freeze(v) for v in value)
+    return value
+
+
 class FakeBaseMgrModule:
     """Stands in for ceph_module.BaseMgrModule: cluster data from a dict, store and options in dicts,
     commands answered by a pluggable ``command_handler`` and completed synchronously (or held)."""
@@ -96,10 +134,15 @@ class FakeBaseMgrModule:
 
     # -- data ----------------------------------------------------------------------------------
     def _ceph_get(self, name: str) -> Any:
-        if name in ('mon_status', 'health'):
-            value = self.maps.get(name)
-            return copy.deepcopy(value) if value is not None else None
-        return copy.deepcopy(self.maps.get(name))
+        """Read-only, as Ceph's main branch makes get() unless ``mutable=True``: the module must never change it."""
+        return freeze(self.maps.get(name))
+
+    def _ceph_get_latest_counter(self, svc_type: str, svc_id: str, path: str) -> Dict[str, Any]:
+        return {}       # (tests replace it)
+
+    def _ceph_get_latest_unlabeled_counter(self, svc_type: str, svc_id: str, path: str) -> Dict[str, Any]:
+        """Tentacle's name for Pacific's three-argument get_latest_counter."""
+        return self._ceph_get_latest_counter(svc_type, svc_id, path)
 
     def _ceph_get_metadata(self, svc_type: str, svc_id: str) -> Optional[Dict[str, str]]:
         source = {'osd': self.maps.get('osd_metadata', {}), 'mon': self.maps.get('mon_metadata', {}),
@@ -149,7 +192,7 @@ class FakeBaseMgrModule:
 
     # -- commands ------------------------------------------------------------------------------
     def _ceph_send_command(self, result: Any, svc_type: str, svc_id: str, command: str, tag: str,
-                           inbuf: Optional[str] = None) -> None:
+                           inbuf: Optional[str] = None, one_shot: bool = False) -> None:    # (one_shot: Tentacle)
         cmd = json.loads(command)
         self.sent_commands.append((svc_type, svc_id, cmd, tag))
         if self.hold_commands:

@@ -1,15 +1,18 @@
 """A real Ceph cluster for the integration tier, driven through tools/dev-cluster."""
 import json
 import os
+import re
 import socket
 import subprocess
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tests.http_client import HttpClient
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')
+# The Ceph release the tier runs on: `system` (the machine's own Ceph) or `tentacle` (tools/run-tests sets it).
+RELEASE = os.environ.get('CALAMARI_TEST_RELEASE', 'system')
 
 
 def free_port() -> int:
@@ -25,6 +28,7 @@ class RealCluster:
         self.api_port = api_port or free_port()
         self.conf = os.path.join(directory, 'ceph.conf')
         self.keyring = os.path.join(directory, 'keyring')
+        self.state: Dict[str, Any] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def launcher(self, *args: str, timeout: float = 600) -> str:
@@ -36,7 +40,7 @@ class RealCluster:
 
     def up(self, *extra: str) -> None:
         try:
-            self.launcher('up', *extra)
+            self.launcher('up', '--release', RELEASE, *extra)
         except Exception:
             self.launcher('down')       # leave no daemons behind (the logs stay in the directory)
             raise
@@ -58,10 +62,25 @@ class RealCluster:
     def url(self) -> str:
         return f'http://127.0.0.1:{self.api_port}'
 
-    # -- the ceph CLI ---------------------------------------------------------------------------
+    @property
+    def release(self) -> str:
+        return self.state.get('release', 'system')
+
+    @property
+    def ceph_version(self) -> Tuple[int, ...]:
+        """(16, 2, 15) on Pacific, (20, 2, 4) on Tentacle."""
+        match = re.search(r'ceph version (\d+)\.(\d+)\.(\d+)', self.state.get('ceph_version', ''))
+        return tuple(int(x) for x in match.groups()) if match else (16, 2, 15)
+
+    # -- Ceph tools -----------------------------------------------------------------------------
+    def tool(self, *args: str) -> List[str]:
+        """A Ceph tool's command line for this cluster's release (inside its root, with chroot, on Tentacle)."""
+        root = self.state.get('root')
+        return ['chroot', root, *args] if root else list(args)
+
     def ceph(self, *args: str, check: bool = True, input_text: Optional[str] = None,
              timeout: float = 60) -> subprocess.CompletedProcess:
-        proc = subprocess.run(['ceph', '--conf', self.conf, '--keyring', self.keyring, *args],
+        proc = subprocess.run(self.tool('ceph', '--conf', self.conf, '--keyring', self.keyring, *args),
                               capture_output=True, text=True, input=input_text, timeout=timeout)
         if check and proc.returncode != 0:
             raise RuntimeError(f'ceph {" ".join(args)} failed ({proc.returncode}): {proc.stderr}')

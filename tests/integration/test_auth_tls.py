@@ -94,8 +94,8 @@ def test_certificate_and_key_from_files(cluster, https, tmp_path, wait):
     cert, key = tmp_path / 'cert.pem', tmp_path / 'key.pem'
     subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj',
                     '/CN=calamari-api-test', '-keyout', str(key), '-out', str(cert)], check=True, capture_output=True)
-    assert cluster.ceph('calamari-api', 'set-ssl-certificate', '-i', str(cert)).returncode == 0
-    assert cluster.ceph('calamari-api', 'set-ssl-certificate-key', '-i', str(key)).returncode == 0
+    for command, path in (('set-ssl-certificate', cert), ('set-ssl-certificate-key', key)):
+        assert cluster.ceph('calamari-api', command, '-i', '-', input_text=path.read_text()).returncode == 0
 
     def serving_new_cert():
         try:

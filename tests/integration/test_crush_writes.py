@@ -1,5 +1,7 @@
 """CRUSH node, rule and map writes on the real cluster, checked with the ceph CLI.  The CRUSH map is saved
 first and put back at the end if anything differs (other tests need all 3 OSDs under root default)."""
+import os
+
 import pytest
 
 from tests.integration.writes_support import finished
@@ -20,8 +22,8 @@ def host_bucket_name(cluster):
 
 
 @pytest.fixture(scope='module')
-def saved_crush(cluster, tmp_path_factory):
-    path = tmp_path_factory.mktemp('crush') / 'crushmap.bin'
+def saved_crush(cluster):
+    path = os.path.join(cluster.dir, 'saved-crushmap.bin')      # (in the cluster's directory: seen by its tools)
     cluster.ceph('osd', 'getcrushmap', '-o', str(path))
     before = crush_dump(cluster)
     yield before

@@ -36,7 +36,7 @@ def osd_up(cluster, osd_id):
 
 def start_osd(cluster, osd_id):
     env = {k: v for k, v in os.environ.items() if k not in ('CEPH_KEYRING', 'CEPH_CONF', 'CEPH_ARGS')}
-    subprocess.run(['ceph-osd', '-c', cluster.conf, '-i', str(osd_id)], env=env, check=True,
+    subprocess.run(cluster.tool('ceph-osd', '-c', cluster.conf, '-i', str(osd_id)), env=env, check=True,
                    capture_output=True, timeout=60)
 
 

@@ -163,7 +163,7 @@ def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
         write = client.patch(f'/api/v2/cluster/{ha.fsid}/osd_config', {'nodeep-scrub': True})
         assert write.status_code in (202, 503), write.content
     finally:
-        subprocess.run(['ceph-mon', '-c', ha.conf, '-i', 'a'], check=True)
+        subprocess.run(ha.tool('ceph-mon', '-c', ha.conf, '-i', 'a'), check=True)
     wait_for(lambda: ha.ceph('status', check=False, timeout=20).returncode == 0, 60, 'the mon')
     if write.status_code == 202:
         request_id = write.json()['request_id']

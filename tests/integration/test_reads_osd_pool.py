@@ -102,13 +102,14 @@ def test_crush_nodes_types_and_text(client, cluster, base):
     assert client.get(f'{base}/crush_type/999').status_code == 404
     # the text map: `ceph osd getcrushmap | crushtool -d` with exact item weights, so it compiles back to the same map
     served = get(client, f'{base}/crush_map')
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=cluster.dir) as tmp:      # (seen by the cluster's own tools too)
         binary, source, compiled = (os.path.join(tmp, name) for name in ('map', 'map.txt', 'map2'))
         cluster.ceph('osd', 'getcrushmap', '-o', binary)
-        text = subprocess.run(['crushtool', '-d', binary], capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(cluster.tool('crushtool', '-d', binary), capture_output=True, text=True,
+                              check=True).stdout
         with open(source, 'w') as f:
             f.write(served)
-        subprocess.run(['crushtool', '-c', source, '-o', compiled], capture_output=True, check=True)
+        subprocess.run(cluster.tool('crushtool', '-c', source, '-o', compiled), capture_output=True, check=True)
         with open(binary, 'rb') as a, open(compiled, 'rb') as b:
             assert a.read() == b.read()
     assert re.sub(r'weight [0-9.]+', 'weight W', served) == re.sub(r'weight [0-9.]+', 'weight W', text)
@@ -176,16 +177,20 @@ def test_stats_match_rados_df(client, cluster, base, wait):
     name = 'reads-it-stats'
     cluster.ceph('osd', 'pool', 'create', name, '4', '4')
     try:
-        for index, path in enumerate(('/etc/hosts', '/etc/services')):
-            subprocess.run(['rados', '-c', cluster.conf, '-k', cluster.keyring, '-p', name, 'put', f'obj{index}',
-                            path], check=True, timeout=60)
+        paths = []
+        for index, size in enumerate((1000, 70000)):        # (in the cluster's directory: seen by its tools too)
+            paths.append(os.path.join(cluster.dir, f'obj{index}'))
+            with open(paths[-1], 'wb') as f:
+                f.write(os.urandom(size))
+            subprocess.run(cluster.tool('rados', '-c', cluster.conf, '-k', cluster.keyring, '-p', name, 'put',
+                                        f'obj{index}', paths[-1]), check=True, timeout=60)
         pool_id = next(p['id'] for p in get(client, f'{base}/pool') if p['name'] == name)
         # PG statistics reach the mgr every few seconds: wait until both writes are counted
         stats = wait(lambda: (lambda s: s if s['num_objects'] == 2 and s['num_wr'] >= 2 else None)(
             get(client, f'{base}/pool/{pool_id}/stats')), 60, 'the pool statistics')
-        size = sum(os.path.getsize(p) for p in ('/etc/hosts', '/etc/services'))
+        size = sum(os.path.getsize(p) for p in paths)
         assert stats['name'] == name and stats['num_bytes'] == size and stats['num_kb'] == (size + 1023) // 1024
-        rados_df = subprocess.run(['rados', '-c', cluster.conf, '-k', cluster.keyring, 'df', '-f', 'json'],
+        rados_df = subprocess.run(cluster.tool('rados', '-c', cluster.conf, '-k', cluster.keyring, 'df', '-f', 'json'),
                                   check=True, capture_output=True, text=True, timeout=60)
         df = json.loads(rados_df.stdout)
         row = next(p for p in df['pools'] if p['name'] == name)

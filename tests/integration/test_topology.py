@@ -44,7 +44,7 @@ def start_missing_daemons(cluster: RealCluster) -> None:
 def start_osd_as_host(cluster: RealCluster, osd_id: int, hostname: str) -> None:
     """Ceph daemons take the hostname they report from NODE_NAME when it is set (as in containers)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith('CEPH_')}
-    subprocess.run(['ceph-osd', '-c', cluster.conf, '-i', str(osd_id)], env=dict(env, NODE_NAME=hostname),
+    subprocess.run(cluster.tool('ceph-osd', '-c', cluster.conf, '-i', str(osd_id)), env=dict(env, NODE_NAME=hostname),
                    check=True, capture_output=True, timeout=60)
 
 

@@ -1,4 +1,4 @@
-"""``ceph calamari-api ...`` CLI commands (users, roles, TLS).  Registered with mgr_module's CLI decorators;
+"""``ceph calamari-api ...`` CLI commands (users, roles, TLS).  Registered with the release's CLI decorators (compat);
 each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the command line."""
 import errno
 import json
@@ -7,9 +7,10 @@ import subprocess
 import tempfile
 from typing import Any, Optional
 
-from mgr_module import CLIReadCommand, CLIWriteCommand, HandleCommandResult
+from mgr_module import HandleCommandResult
 
 from .auth import NO_ROLE, ROLES
+from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair
 
 PREFIX = 'calamari-api'
@@ -24,7 +25,7 @@ def _err(message: str, code: int = -errno.EINVAL) -> HandleCommandResult:
     return HandleCommandResult(code, '', message)
 
 
-@CLIWriteCommand(f'{PREFIX} user-create')
+@cli_write_command(f'{PREFIX} user-create')
 def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = '',
                 inbuf: Optional[str] = None) -> HandleCommandResult:
     """Create an API user (role readonly, read/write, superuser or none); the password is read from -i <file>"""
@@ -40,7 +41,7 @@ def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = 
     return HandleCommandResult(0, json.dumps(dict(user.to_api(), role=user.role or NO_ROLE)), '')
 
 
-@CLIReadCommand(f'{PREFIX} user-list')
+@cli_read_command(f'{PREFIX} user-list')
 def user_list(mgr: Any) -> HandleCommandResult:
     """List API users and their roles"""
     users = [dict(u.to_api(), role=u.role or NO_ROLE) for u in mgr.services.auth.users()]
@@ -51,7 +52,7 @@ def _find(mgr: Any, username: str) -> Any:
     return mgr.services.auth.user_by_name(username)
 
 
-@CLIWriteCommand(f'{PREFIX} user-delete')
+@cli_write_command(f'{PREFIX} user-delete')
 def user_delete(mgr: Any, username: str) -> HandleCommandResult:
     """Delete an API user (and end their sessions)"""
     user = _find(mgr, username)
@@ -61,7 +62,7 @@ def user_delete(mgr: Any, username: str) -> HandleCommandResult:
     return HandleCommandResult(0, '', f'User {username!r} deleted')
 
 
-@CLIWriteCommand(f'{PREFIX} user-set-password')
+@cli_write_command(f'{PREFIX} user-set-password')
 def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set a user's password from -i <file> (ends their sessions)"""
     password = _secret(inbuf)
@@ -74,7 +75,7 @@ def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> H
     return HandleCommandResult(0, '', f'Password of {username!r} changed')
 
 
-@CLIWriteCommand(f'{PREFIX} user-set-role')
+@cli_write_command(f'{PREFIX} user-set-role')
 def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
     """Set a user's role: readonly, read/write, superuser or none (no access)"""
     if role not in ROLES + (NO_ROLE,):
@@ -86,7 +87,7 @@ def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
     return HandleCommandResult(0, '', f'Role of {username!r} set to {role}')
 
 
-@CLIWriteCommand(f'{PREFIX} create-self-signed-cert')
+@cli_write_command(f'{PREFIX} create-self-signed-cert')
 def create_self_signed_cert(mgr: Any) -> HandleCommandResult:
     """Make a self-signed TLS certificate (with the openssl tool) and use it"""
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,7 +105,7 @@ def create_self_signed_cert(mgr: Any) -> HandleCommandResult:
     return HandleCommandResult(0, '', 'Self-signed certificate created')
 
 
-@CLIWriteCommand(f'{PREFIX} set-ssl-certificate')
+@cli_write_command(f'{PREFIX} set-ssl-certificate')
 def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set the TLS certificate (PEM) from -i <file>"""
     if not inbuf or 'BEGIN CERTIFICATE' not in inbuf:
@@ -114,7 +115,7 @@ def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandR
     return HandleCommandResult(0, '', 'SSL certificate updated' + _pair_warning(mgr))
 
 
-@CLIWriteCommand(f'{PREFIX} set-ssl-certificate-key')
+@cli_write_command(f'{PREFIX} set-ssl-certificate-key')
 def set_ssl_certificate_key(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set the TLS private key (PEM) from -i <file>"""
     if not inbuf or 'PRIVATE KEY' not in inbuf:
@@ -132,7 +133,7 @@ def _pair_warning(mgr: Any) -> str:
     return f'; warning: the certificate and key do not work together yet: {problem}' if problem else ''
 
 
-@CLIReadCommand(f'{PREFIX} dump-maps')
+@cli_read_command(f'{PREFIX} dump-maps')
 def dump_maps(mgr: Any) -> HandleCommandResult:
     """Dump the raw mgr data the API is built from (for support and for refreshing test fixtures)"""
     from .cluster import SOURCES

@@ -3,7 +3,7 @@
 
 * Servers come from daemon metadata (``list_servers()``) plus CRUSH host buckets of OSDs that never reported.
 * Last contact is the newest perf-counter report any of the host's daemons sent the mgr (daemons report
-  every ``mgr_stats_period``; ``get_latest_counter`` gives the receive time of the last report).
+  every ``mgr_stats_period``; the latest counter value carries the receive time of the last report).
 * Keys: with an orchestrator backend, accepted = in the orchestrator's host list; otherwise the states live
   in the KV store (``keys/<fqdn>``), and hosts first seen start ``accepted`` (``auto_accept_keys``) or ``pre``.
 """
@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from .cluster import isoformat
+from .compat import latest_counter
 from .views.events import quorum_summary
 from .views.server import Host, build_hosts, running_sets
 
@@ -123,7 +124,7 @@ class Hosts:
         if not counter:
             return None
         try:
-            value = (self._mgr.get_latest_counter(svc_type, svc_id, counter) or {}).get(counter)
+            value = latest_counter(self._mgr, svc_type, svc_id, counter)
         except Exception:
             return None
         return float(value[0]) if value and value[0] else None

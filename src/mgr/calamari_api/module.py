@@ -8,6 +8,7 @@ from typing import Any, Optional, Tuple
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
+from .compat import CLICommand
 from .server import HttpServer, ServerConfigError, public_uri
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def _listen_options(mgr: Any) -> Tuple[str, int, bool]:
 
 class Module(MgrModule):
     MODULE_OPTIONS = OPTIONS
+    CLICommand = CLICommand         # the registry admin_commands fills (see compat)
     NOTIFY_TYPES = [NotifyType.command, NotifyType.osd_map, NotifyType.mon_map, NotifyType.health,
                     NotifyType.pg_summary, NotifyType.fs_map, NotifyType.clog]
 

@@ -1,0 +1,32 @@
+"""Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
+as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
+from typing import Any, Callable, Optional, Tuple
+
+import mgr_module
+
+# -- CLI command registration ------------------------------------------------------------------------------
+# Pacific: one registry for every module in the process (``CLIReadCommand``/``CLIWriteCommand`` decorators, the
+# global ``CLICommand`` class).  Tentacle: each module makes its own registry with
+# ``CLICommandBase.make_registry_subtype()`` and names it in its MgrModule class as ``CLICommand``.
+if hasattr(mgr_module, 'CLICommandBase'):                                   # Tentacle
+    CLICommand: Any = mgr_module.CLICommandBase.make_registry_subtype('CalamariApiCLICommand')
+    cli_read_command: Callable[[str], Any] = CLICommand.Read
+    cli_write_command: Callable[[str], Any] = CLICommand.Write
+else:                                                                       # Pacific
+    CLICommand = mgr_module.CLICommand
+    cli_read_command = mgr_module.CLIReadCommand
+    cli_write_command = mgr_module.CLIWriteCommand
+
+
+# -- perf counters ------------------------------------------------------------------------------------------
+def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[Tuple[float, ...]]:
+    """The newest (timestamp, value[, count]) the mgr holds for one daemon's counter, or None.
+
+    Pacific: ``get_latest_counter(type, id, path)``.  Tentacle: that name takes labeled counters (five
+    arguments); plain counters are ``get_latest_unlabeled_counter(type, id, path)``."""
+    if hasattr(mgr, 'get_latest_unlabeled_counter'):                        # Tentacle
+        data = mgr.get_latest_unlabeled_counter(svc_type, svc_id, path)
+    else:                                                                   # Pacific
+        data = mgr.get_latest_counter(svc_type, svc_id, path)
+    value = (data or {}).get(path)
+    return tuple(value) if value else None
