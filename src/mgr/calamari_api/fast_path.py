@@ -43,6 +43,7 @@ class FastPath:
         self.full_path = app.full_path
         self._learned: Dict[str, Learned] = {}
         self._cookies: Dict[str, Dict[str, str]] = {}
+        self._header_names: Dict[str, str] = {}
         self._lock = Lock()
         self.hits = 0
 
@@ -69,7 +70,7 @@ class FastPath:
         """(status, headers, body) for a cache hit the full path would serve, or None to let it decide."""
         app = self.app
         try:
-            request = request_from_environ(environ, self._parsed_cookies)
+            request = request_from_environ(environ, self._parsed_cookies, self._header_name)
             user = app.check_access(learned.endpoint, learned.route, request)
             if 'fsid' in learned.params:
                 app.check_fsid(learned.params['fsid'], learned.route)
@@ -85,6 +86,13 @@ class FastPath:
             headers.append(('Content-Length', str(len(body))))
         return status, headers, body
 
+    def _header_name(self, environ_key: str) -> str:
+        name = self._header_names.get(environ_key)
+        if name is None:
+            name = header_name(environ_key)
+            if len(self._header_names) < MAX_COOKIE_HEADERS:       # (any client may invent header names)
+                self._header_names[environ_key] = name
+        return name
 
     def _parsed_cookies(self, header: str) -> Dict[str, str]:
         cookies = self._cookies.get(header)
@@ -97,12 +105,17 @@ class FastPath:
         return dict(cookies)
 
 
+def header_name(environ_key: str) -> str:
+    """``HTTP_IF_NONE_MATCH`` → ``If-None-Match``, the names CherryPy's header map gives the full path."""
+    return environ_key[5:].replace('_', '-').title()
+
+
 def request_from_environ(environ: Dict[str, Any],
                          parse_cookies: Callable[[str], Dict[str, str]] = lambda header: {
-                             key: morsel.value for key, morsel in SimpleCookie(header).items()}) -> ApiRequest:
+                             key: morsel.value for key, morsel in SimpleCookie(header).items()},
+                         name: Callable[[str], str] = header_name) -> ApiRequest:
     """The ApiRequest the full path would build for a GET (no body)."""
-    headers = {key[5:].replace('_', '-').title(): value for key, value in environ.items()
-               if key.startswith('HTTP_')}
+    headers = {name(key): value for key, value in environ.items() if key.startswith('HTTP_')}
     scheme = environ.get('wsgi.url_scheme', 'http')
     host = headers.get('Host') or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     request = ApiRequest(method='GET', path=environ.get('PATH_INFO', ''),

@@ -89,21 +89,17 @@ class Endpoint:
         self.pattern = pattern
         self.version = version
         self.actions: Dict[str, Tuple[route_table.Route, Any]] = {}
+        self.public = False
+        self._allow = ''
 
     def bind(self, route: route_table.Route, handler: Any) -> None:
         self.actions[route.method] = (route, handler)
-
-    @property
-    def public(self) -> bool:
-        return all(route.public for route, _ in self.actions.values())
+        self.public = all(route.public for route, _ in self.actions.values())
+        methods = set(self.actions) | {'OPTIONS'} | ({'HEAD'} if 'GET' in self.actions else set())
+        self._allow = ', '.join(m for m in METHOD_ORDER if m in methods)
 
     def allow(self, user: Any) -> str:
-        if user is not None and getattr(user, 'readonly', False):
-            return READONLY_ALLOW
-        methods = set(self.actions) | {'OPTIONS'}
-        if 'GET' in methods:
-            methods.add('HEAD')
-        return ', '.join(m for m in METHOD_ORDER if m in methods)
+        return READONLY_ALLOW if user is not None and getattr(user, 'readonly', False) else self._allow
 
     @cherrypy.expose
     def handle(self, **_params: Any) -> bytes:
