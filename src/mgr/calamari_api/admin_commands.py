@@ -1,5 +1,6 @@
-"""``ceph calamari-api ...`` CLI commands (users, roles, TLS).  Registered with the release's CLI decorators (compat);
-each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the command line."""
+"""``ceph calamari-api ...`` CLI commands (users, roles, API tokens, TLS).  Registered with the release's CLI
+decorators (compat); each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the
+command line; a new API token is printed once and never again."""
 import errno
 import json
 import os
@@ -10,6 +11,7 @@ from typing import Any, Optional
 from mgr_module import HandleCommandResult
 
 from .auth import NO_ROLE, ROLES
+from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair
 
@@ -85,6 +87,37 @@ def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
         return _err(f'User {username!r} does not exist', -errno.ENOENT)
     mgr.services.auth.update_user(user.id, role=role)
     return HandleCommandResult(0, '', f'Role of {username!r} set to {role}')
+
+
+@cli_write_command(f'{PREFIX} token-create')
+def token_create(mgr: Any, name: str, role: str = 'readonly', expires: int = 0) -> HandleCommandResult:
+    """Create an API token (role readonly, read/write or superuser; --expires <seconds>, default never) and print
+    it: it is shown only this once (use it as "Authorization: Bearer <token>")"""
+    try:
+        token, record = mgr.services.tokens.create(name, role, expires=expires or None)
+    except KeyError:
+        return _err(f'Token {name!r} already exists', -errno.EEXIST)
+    except ValueError as e:
+        return _err(str(e))
+    until = f'expires {isoformat(record["expires"])}' if record['expires'] else 'never expires'
+    return HandleCommandResult(0, token + '\n', f'Token {name!r} created (role {role}, {until}); '
+                                                f'it is shown only this once')
+
+
+@cli_read_command(f'{PREFIX} token-list')
+def token_list(mgr: Any) -> HandleCommandResult:
+    """List API tokens: name, role, creation, expiry and last use (never the token)"""
+    tokens = [dict(t, **{k: isoformat(t[k]) if t[k] else None for k in ('created', 'expires', 'last_used')})
+              for t in mgr.services.tokens.list()]
+    return HandleCommandResult(0, json.dumps(tokens), '')
+
+
+@cli_write_command(f'{PREFIX} token-revoke')
+def token_revoke(mgr: Any, name: str) -> HandleCommandResult:
+    """Revoke an API token (at once)"""
+    if not mgr.services.tokens.revoke(name):
+        return _err(f'Token {name!r} does not exist', -errno.ENOENT)
+    return HandleCommandResult(0, '', f'Token {name!r} revoked')
 
 
 @cli_write_command(f'{PREFIX} create-self-signed-cert')

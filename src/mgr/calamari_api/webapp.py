@@ -178,7 +178,7 @@ class CalamariApp:
         """A cached 200: 304 when the client has it already, gzip when it accepts it."""
         response = cherrypy.response
         response.headers['ETag'] = rendered.etag
-        response.headers['Vary'] = 'Accept-Encoding, Cookie'
+        response.headers['Vary'] = 'Accept-Encoding, Cookie, Authorization'
         headers = request.headers if request else {}
         if rendered.etag in (headers.get('If-None-Match') or '').replace(' ', '').split(','):
             response.status = 304
@@ -196,10 +196,11 @@ class CalamariApp:
         auth = self.services.auth
         public = endpoint.public or (method in endpoint.actions and endpoint.actions[method][0].public)
         if not public:
-            request.user = auth.authenticate(request)      # raises 403 when anonymous
+            # an API token (401 when bad) or else a session (403 when anonymous)
+            request.user = self.services.tokens.authenticate(request) or auth.authenticate(request)
             # Set before the checks below, so their 403s carry it too (DRF/IsRoleAllowed did).
             cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
-            if method not in SAFE_METHODS:
+            if method not in SAFE_METHODS and not request.user.bearer:
                 auth.check_csrf(request)
             auth.check_role(request)
         else:
