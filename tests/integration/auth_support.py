@@ -27,6 +27,26 @@ def route_urls(fsid):
             yield route.method, f'/api/{version}/{path}', route
 
 
+def check_readonly_everywhere(client, fsid):
+    """Every authenticated route of the table as a read-only client: each read answers (HEAD, empty body), each
+    write is refused with the role's 403, and every answer says ``Allow: GET, HEAD, OPTIONS``.  Returns the number
+    of writes refused."""
+    writes = 0
+    for method, url, route in route_urls(fsid):
+        if route.action in PUBLIC:
+            continue
+        if method in UNSAFE:
+            response = client.request(method, url, body={})
+            assert (response.status_code, response.json()) == (403, DENIED), (method, url)
+            writes += 1
+        else:
+            response = client.request('HEAD', url)
+            assert response.status_code not in (401, 403) and response.content == b'', (url, response.status_code)
+        assert response.headers['Allow'] == 'GET, HEAD, OPTIONS', (method, url)
+        assert 'Set-Cookie' not in response.headers, (method, url)
+    return writes
+
+
 def mgr_log(cluster):
     active = cluster.ceph_json('mgr', 'dump')['active_name']
     with open(os.path.join(cluster.dir, 'log', f'mgr.{active}.log'), errors='replace') as f:
