@@ -42,6 +42,30 @@ def _allow_missing_body() -> None:
         request.process_request_body = False
 
 
+class OwnConfigDispatcher(cherrypy.dispatch.RoutesDispatcher):
+    """A RoutesDispatcher whose requests are configured by this application's config alone.
+
+    CherryPy starts each request's config from the process-wide ``cherrypy.config``.  From Tentacle 20.2.2 on, the
+    mgr runs modules in one interpreter, where that object is shared with the dashboard and prometheus modules:
+    whatever they (or a later release of theirs) put there would switch tools, headers or error pages on for our
+    requests.  So the config is rebuilt from our own sections: ``/`` and each prefix of the path."""
+
+    def find_handler(self, path_info: str) -> Any:
+        handler = super().find_handler(path_info)
+        request = cherrypy.serving.request
+        app_config = request.app.config
+        config: Dict[str, Any] = dict(app_config.get('/', {}))
+        section = ''
+        for atom in [a for a in path_info.split('/') if a]:
+            section += '/' + atom
+            if section in app_config:
+                config.update(app_config[section])
+                if 'tools.staticdir.dir' in app_config[section]:
+                    config['tools.staticdir.section'] = section
+        request.config = config
+        return handler
+
+
 class Endpoint:
     """Every method bound to one URL pattern.  CherryPy calls ``handle`` for any method."""
 
@@ -79,7 +103,7 @@ class CalamariApp:
         self.controllers = load_controllers(services)
         self.responses = ResponseCache(services.cluster.generations, MAX_AGE)
         self.endpoints: List[Endpoint] = []
-        self.dispatcher = cherrypy.dispatch.RoutesDispatcher()
+        self.dispatcher = OwnConfigDispatcher()
         self._build()
         self.wsgi = cherrypy.Application(None, '', config=self._config())
 
