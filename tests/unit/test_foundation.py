@@ -88,3 +88,12 @@ def test_process_wide_cherrypy_config_does_not_reach_our_requests(client, fsid):
     finally:
         cherrypy.config.clear()
         cherrypy.config.update(saved)
+
+
+def test_no_access_log_line_per_request(client, caplog, capsys):
+    """Inside ceph-mgr an access-log line per request would land in the mgr log."""
+    import logging
+    with caplog.at_level(logging.DEBUG):
+        assert client.get('/api/v2/cluster').status_code == 200
+    assert not [r for r in caplog.records if r.name.startswith('cherrypy.access')]
+    assert 'GET /api/v2/cluster' not in capsys.readouterr().out
