@@ -9,7 +9,9 @@ ceiling (module option bench_fixed_body; same size as the OSD list).  At the lar
 the dashboard's /api/osd and /api/pool (ceph-mgr-dashboard loaded in the mgr), restful's /osd and /pool (a mgr
 whose module path omits the dashboard, since restful cannot load beside it on Debian 12), the time from POST
 to `complete` for a pool create and an OSD out against the same `ceph` CLI commands, and the mgr's RSS
-before/after enabling calamari_api.  Prints tables with ratios.  A script, not a test: machines are noisy.
+before/after enabling calamari_api.  Phase `auth`: the same GETs (the fixed body, an OSD) with a session cookie
+and with an API token (Authorization: Bearer), in alternating rounds.  Prints tables with ratios.  A script, not a
+test: machines are noisy.
 """
 import argparse
 import base64
@@ -83,6 +85,34 @@ class Bench:
             results.append((name, wrk(c.url + path, headers, duration, self.opts.connections), len(body.content)))
         self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
         return results
+
+    def auth_cost(self, duration: int) -> List[str]:
+        """Session vs API token on the same GETs: median req/s and p50 over alternating rounds, token/session."""
+        c = self.cluster
+        name = f'bench-{os.getpid()}'
+        token = self.ceph('calamari-api', 'token-create', name).stdout.strip()
+        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
+        kinds = {'session': self.session_headers(),
+                 'token': {'Authorization': f'Bearer {token}', 'Accept-Encoding': 'identity'}}
+        lines = []
+        try:
+            client = c.client()
+            wait_for(lambda: self._status(client, '/api/v2/bench/fixed?size=100') == 200, 30, 'the fixed body')
+            for label, path in (('fixed body, 100 B', '/api/v2/bench/fixed?size=100'),
+                                ('GET cluster/<fsid>/osd/0', f'/api/v2/cluster/{c.fsid}/osd/0')):
+                rounds: Dict[str, List[Dict[str, float]]] = {kind: [] for kind in kinds}
+                for _ in range(self.opts.rounds):
+                    for kind, headers in kinds.items():
+                        rounds[kind].append(wrk(c.url + path, headers, duration, self.opts.connections))
+                median = {kind: sorted(results, key=lambda r: r['rps'])[len(results) // 2]
+                          for kind, results in rounds.items()}
+                for kind in kinds:
+                    ref = median['session']['rps'] if kind == 'token' else None
+                    lines.append(row(f'{label}, {kind}', median[kind], ref))
+        finally:
+            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
+            self.ceph('calamari-api', 'token-revoke', name)
+        return lines
 
     @staticmethod
     def _status(client: Any, path: str) -> int:
@@ -253,6 +283,10 @@ class Bench:
             print(f'\n{size} OSDs (ratios: against the ceiling)')
             for name, result, body_size in per_size[size]:
                 print(row(name, result, ceiling, body_size))
+        if not only or 'auth' in only:
+            print(f'\nsession vs API token (median of {self.opts.rounds} alternating rounds; ratio: token / session)')
+            for line in self.auth_cost(self.opts.duration):
+                print(line)
         if (not only or 'peers' in only) and not self.opts.skip_peers:
             if per_size:
                 osd_rps = per_size[sizes[-1]][1][1]['rps']
@@ -287,7 +321,8 @@ def main() -> int:
     parser.add_argument('--sizes', default='3,1000')
     parser.add_argument('--duration', type=int, default=5)
     parser.add_argument('--connections', type=int, default=8)
-    parser.add_argument('--only', help='comma-separated phases: reads, peers, writes (default: all)')
+    parser.add_argument('--only', help='comma-separated phases: reads, peers, auth, writes (default: all)')
+    parser.add_argument('--rounds', type=int, default=3, help='auth phase: alternating rounds per kind')
     parser.add_argument('--skip-peers', action='store_true')
     parser.add_argument('--keep', action='store_true', help='leave the cluster running')
     Bench(parser.parse_args()).run()

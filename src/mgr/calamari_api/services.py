@@ -8,6 +8,7 @@ from .hosts import Hosts
 from .mon_queries import MonQueries
 from .requests import RequestEngine
 from .store import KVStore
+from .tokens import Tokens
 
 
 class Services:
@@ -18,6 +19,7 @@ class Services:
         self.cluster = ClusterState(mgr)
         self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
+        self.tokens = Tokens(self.store, self.auth.throttle)
         self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
         self.hosts = Hosts(mgr, self.cluster, self.store, option)
         self.event_generator = EventGenerator(self.events, self.cluster, self.hosts, self.store)
@@ -37,6 +39,7 @@ class Services:
         self.event_generator.stop()
         self.requests.stop()
         self.mon_queries.stop()
+        self.tokens.flush()
 
     def notify(self, notify_type: str, notify_id: Any) -> None:
         """Fan a mgr notification out to the components; must stay fast (runs on the mgr's finisher)."""
