@@ -124,3 +124,17 @@ def test_a_new_event_is_never_served_stale(app, services, client):
     services.events.emit('WARNING', 'something happened')
     page = client.get('/api/v2/event').json()
     assert page['count'] == count + 1 and page['results'][0]['message'] == 'something happened'
+
+
+def test_a_stale_entry_runs_the_checks_once(app, fsid, module, services, monkeypatch):
+    """A learned path whose cached response is stale goes to the full path without being checked here first."""
+    url = f'/api/v2/cluster/{fsid}/osd'
+    token, _ = services.tokens.create('fp-once', 'readonly')
+    reader = WsgiClient(app.wsgi, bearer=token)
+    assert reader.get(url).status_code == 200                  # learned and cached
+    calls = []
+    real = services.tokens.authenticate
+    monkeypatch.setattr(services.tokens, 'authenticate', lambda request: calls.append(1) or real(request))
+    module.notify('osd_map', None)                              # the entry is stale now
+    assert reader.get(url).status_code == 200 and len(calls) == 1
+    assert reader.get(url).status_code == 200 and len(calls) == 2       # a hit: checked once, here

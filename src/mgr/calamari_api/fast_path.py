@@ -73,15 +73,16 @@ class FastPath:
             request = request_from_environ(environ, self._parsed_cookies, self._header_name)
         except CookieError:
             return None
+        # The cache first (no side effects): on a miss the full path runs every check, so none may run here twice
+        # (a token's use is recorded, a failed one throttled).
+        rendered = app.responses.peek(app.cache_key(learned.route, request), learned.handler.cache_deps)
+        if rendered is None:
+            return None
         try:
             user = app.check_access(learned.endpoint, learned.route, request, learned.params)
         except ApiError as e:
-            # answered here, as the full path would: its checks must not run twice (failed tokens are throttled)
-            status, headers, body = app.error_response(e)
+            status, headers, body = app.error_response(e)       # as the full path would answer it
         else:
-            rendered = app.responses.peek(app.cache_key(learned.route, request), learned.handler.cache_deps)
-            if rendered is None:
-                return None
             status, headers, body = app.rendered_response(rendered, request)
             headers.append(('Allow', learned.endpoint.allow(user)))
         headers.append(('Server', app.server_header))
