@@ -49,6 +49,11 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'key.get': (200, 'key'), 'key.update': (204, None), 'key.delete': (204, None),
     'event.list': (200, 'page[event]'), 'event.cluster_list': (200, 'page[event]'),
     'event.server_list': (200, 'page[event]'),
+    # v1 (Calamari 1.3, for its dashboard and admin apps): shapes in views/v1.py
+    'cluster.v1_list': (200, 'any'), 'cluster.v1_get': (200, 'any'), 'health.report': (200, 'any'),
+    'health.counters': (200, 'any'), 'stats.space': (200, 'any'), 'osd.v1_list': (200, 'any'),
+    'osd.v1_get': (200, 'any'), 'pool.v1_list': (200, 'any'), 'pool.v1_get': (200, 'any'),
+    'server.v1_cluster_list': (200, 'any'),
 }
 # Request bodies: action -> (resource, is_create)
 BODIES: Dict[str, Tuple[str, bool]] = {
