@@ -20,7 +20,7 @@ UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
 def sample_values(fsid):
     return {'fsid': fsid, 'request_id': '0', 'osd_id': '0', 'pool_id': '1', 'type_id': '0', 'node_id': '-1',
             'rule_id': '0', 'mon_id': 'a', 'fqdn': socket.getfqdn(), 'minion_id': socket.getfqdn(),
-            'key': 'mon_max_pool_pg_num', 'sync_type': 'osd_map', 'command': 'scrub', 'log_path': 'ceph.log',
+            'key': 'mon_max_pool_pg_num', 'sync_type': 'osd_map', 'command': 'scrub', 'log_path': 'ceph/ceph.log',
             'user_id': '0'}
 
 
@@ -208,6 +208,9 @@ def test_user_resource(client, cluster):
     assert response.status_code == 200 and response.json()['email'] == 'other@example.com'
     response = client.patch(f'/api/v2/user/{created["id"]}', {'password': 'hijack'})
     assert (response.status_code, response.json()) == (403, {'detail': 'Permission denied'})
+    for method in ('PUT', 'PATCH'):            # a user that does not exist: 404 (Calamari looked it up first)
+        response = made.request(method, '/api/v2/user/999999', {'username': 'x', 'password': 'hijack'})
+        assert (response.status_code, response.json()) == (404, {'detail': 'Not found'})
     response = made.post('/api/v2/user', {'username': name + 'x', 'password': 'x'})
     assert (response.status_code, response.json()) == (403, DENIED)
     assert client.delete(f'/api/v2/user/{created["id"]}').status_code == 204

@@ -223,9 +223,9 @@ class CalamariApp:
         return handler(request, **params)
 
     def check_fsid(self, fsid: str, route: route_table.Route) -> None:
-        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for ``cluster/<fsid>`` itself)."""
+        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for a GET of ``cluster/<fsid>``)."""
         if fsid == self.services.cluster.fsid:
             return
-        if route.pattern == 'cluster/{fsid}':
+        if route.pattern == 'cluster/{fsid}' and route.method == 'GET':
             raise ApiError(404, None)
         raise not_found_object('cluster', fsid)
