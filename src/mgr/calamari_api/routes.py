@@ -1,6 +1,7 @@
 """THE route table: every URL x method the API serves, and the controller action behind it.
 
-One line per (method, URL pattern, controller.action).  Patterns are relative to ``/api/<version>/``;
+One line per (method, URL pattern, controller.action).  Patterns are relative to ``/api/<version>/``, or to ``/``
+for the routes outside the API (version ROOT: graphite and the Calamari web apps);
 ``{name}`` placeholders use the regexes in PARAMS (Calamari's URL conf), and a trailing ``*`` marks
 Calamari's unanchored patterns, which match any suffix (so ``auth/login/`` works).  The CherryPy
 RoutesDispatcher and the OpenAPI document are both built from this table; nothing else decides which
@@ -55,6 +56,7 @@ def _r(method: str, pattern: str, action: str, **kw) -> Route:
 
 
 V1 = ('v1',)
+ROOT = ('',)        # mounted at /, outside /api/ (and outside the OpenAPI document)
 V1_V2 = ('v1', 'v2')
 C = 'cluster/{fsid}'
 
@@ -162,4 +164,7 @@ ROUTES: List[Route] = [
     _r('GET', C + '/pool', 'pool.v1_list', versions=V1),
     _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1),
     _r('GET', 'cluster/{any_fsid}/server', 'server.v1_cluster_list', versions=V1),
+    # -- graphite's render and find (V1-DASHBOARD.md §6): the dashboard's charts, from the module's history --
+    _r('GET', 'graphite/render*', 'graphite.render', versions=ROOT),
+    _r('GET', 'graphite/metrics*', 'graphite.find', versions=ROOT),
 ]

@@ -11,7 +11,7 @@ import cherrypy
 from . import routes as route_table
 from .cluster import MAX_AGE
 from .controllers import load_controllers
-from .http import ApiError, ApiRequest, Response, detail, not_found_object, render_json
+from .http import ApiError, ApiRequest, RawResponse, Response, detail, not_found_object, render_json
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def to_routes_path(version: str, pattern: str) -> str:
     pattern = pattern.rstrip('*')
     for name, regex in route_table.PARAMS.items():
         pattern = pattern.replace('{%s}' % name, '{%s:%s}' % (name, regex))
-    path = f'/api/{version}/{pattern}'
+    path = f'/api/{version}/{pattern}' if version else f'/{pattern}'      # version '': outside the API
     if unanchored:
         path += '{_suffix:.*}'
     return path
@@ -168,6 +168,9 @@ class CalamariApp:
         response.status = result.status
         for name, value in result.headers.items():
             response.headers[name] = value
+        if isinstance(result, RawResponse):
+            response.headers['Content-Type'] = result.content_type
+            return result.raw
         if result.empty:
             response.headers.pop('Content-Type', None)
             return b''
