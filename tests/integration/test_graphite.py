@@ -29,6 +29,8 @@ def sampling(cluster):
     pool_id = next(p['pool'] for p in cluster.ceph_json('osd', 'dump')['pools'] if p['pool_name'] == POOL)
     yield pool_id
     cluster.ceph('osd', 'pool', 'delete', POOL, POOL, '--yes-i-really-really-mean-it')
+    # (a running Pacific mgr does not see `config rm` of a module option: set the default first)
+    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/history_interval', '60')
     cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/history_interval')
 
 

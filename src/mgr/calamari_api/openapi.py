@@ -55,7 +55,7 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'osd.v1_get': (200, 'any'), 'pool.v1_list': (200, 'any'), 'pool.v1_get': (200, 'any'),
     'server.v1_cluster_list': (200, 'any'),
     # outside /api (routes.ROOT), so not in the document: graphite's render and find, the web apps
-    'graphite.render': (200, 'any'), 'graphite.find': (200, 'any'),
+    'graphite.render': (200, 'any'), 'graphite.find': (200, 'any'), 'ui.root': (302, None), 'ui.app': (200, 'any'),
 }
 # Request bodies: action -> (resource, is_create)
 BODIES: Dict[str, Tuple[str, bool]] = {

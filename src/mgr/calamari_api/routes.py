@@ -28,6 +28,7 @@ PARAMS: Dict[str, str] = {
     'command': r'[a-zA-Z_]+',
     'log_path': r'.+',
     'user_id': r'\d+|me',
+    'ui_app': r'login|manage|dashboard|admin',         # Calamari's web apps (option ui_path)
 }
 
 
@@ -167,4 +168,7 @@ ROUTES: List[Route] = [
     # -- graphite's render and find (V1-DASHBOARD.md §6): the dashboard's charts, from the module's history --
     _r('GET', 'graphite/render*', 'graphite.render', versions=ROOT),
     _r('GET', 'graphite/metrics*', 'graphite.find', versions=ROOT),
+    # -- Calamari's web apps from a calamari-clients tree (option ui_path), and its redirects -------------
+    _r('GET', '', 'ui.root', public=True, versions=ROOT),
+    _r('GET', '{ui_app}*', 'ui.app', public=True, versions=ROOT),
 ]
