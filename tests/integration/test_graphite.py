@@ -55,7 +55,7 @@ def settled(cluster, pool_id):
         now = pool_stats(cluster)[pool_id]
         stable = now == last.get('value')
         last['value'] = now
-        time.sleep(3)
+        time.sleep(5)
         return stable
     wait_for(same, 90, 'the pool stats to settle')
     return last['value'], time.time()
@@ -67,6 +67,9 @@ def test_rates_match_pg_dump_pools_at_two_moments(cluster, client, fsid, samplin
     rados = cluster.tool('rados', '--conf', cluster.conf, '--keyring', cluster.keyring, '-p', POOL)
     for n in range(40):
         subprocess.run(rados + ['put', f'obj{n}', cluster.conf], check=True, capture_output=True, timeout=60)
+    # every PG has reported its stats since the writes once all 40 new objects are counted
+    wait_for(lambda: pool_stats(cluster)[pool_id]['num_objects'] == before['num_objects'] + 40, 120,
+             'the PG map to count the 40 objects')
     after, t_after = settled(cluster, pool_id)
     written = after['num_write'] - before['num_write']
     assert written >= 40

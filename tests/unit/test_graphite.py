@@ -227,6 +227,9 @@ def test_cluster_metrics_order_and_names(module):
     assert counters['ceph.cluster.F.pool.2.num_write'] == 4
     assert list(counters)[:4] == [f'ceph.cluster.F.pool.all.{s}' for s in
                                   ('num_read', 'num_write', 'num_read_kb', 'num_write_kb')]
+    # a mgr without OSD stats yet reports 0 bytes in all: no df points then
+    empty_df = {'stats': dict(maps['df']['stats'], total_bytes=0, total_avail_bytes=0)}
+    assert not any('.df.' in name for name in cluster_metrics('F', None, None, empty_df)[0])
 
 
 class CountingStore:

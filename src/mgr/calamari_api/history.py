@@ -178,8 +178,13 @@ class HistoryStore:
 
 # -- persistence format ------------------------------------------------------------------------------
 
-def slot_key(bucket: int, coarse_step: int, chunk: int, coarse_points: int = COARSE_POINTS) -> str:
-    return f'{KEY_PREFIX}{(bucket // coarse_step) % coarse_points:04d}.{chunk}'
+def slot_of(bucket: int, coarse_step: int, coarse_points: int = COARSE_POINTS) -> str:
+    """The KV slot of a coarse bucket: its number modulo the ring's length (keys are reused in place)."""
+    return f'{(bucket // coarse_step) % coarse_points:04d}'
+
+
+def slot_key(slot: str, chunk: int) -> str:
+    return f'{KEY_PREFIX}{slot}.{chunk}'
 
 
 def encode_bucket(bucket: int, coarse_step: int, values: Mapping[str, float], limit: int = KV_LIMIT) -> List[str]:

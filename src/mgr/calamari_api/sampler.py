@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from . import local_metrics
-from .history import KEY_PREFIX, HistoryStore, decode_bucket, encode_bucket, slot_key
+from .history import KEY_PREFIX, HistoryStore, decode_bucket, encode_bucket, slot_key, slot_of
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,8 @@ def cluster_metrics(fsid: str, pool_stats: Optional[Mapping[str, Any]], pg_summa
     gauges: Dict[str, float] = {}
     counters: Dict[str, float] = {}
     stats = (df or {}).get('stats') or {}
+    if not stats.get('total_bytes'):
+        stats = {}              # a mgr that has no OSD stats yet reports a cluster of 0 bytes: a gap, not a 0
     for stat in DF_STATS:
         if stat in stats:
             gauges[f'{prefix}df.{stat}'] = float(stats[stat])
@@ -187,12 +189,12 @@ class HistorySampler:
     def _persist(self, history: HistoryStore, bucket: int, averages: Dict[str, float]) -> None:
         """One KV write per finished bucket (more only for a bucket over the 64 KiB limit)."""
         chunks = encode_bucket(bucket, history.coarse_step, averages)
-        slot = slot_key(bucket, history.coarse_step, 0, history.coarse_points)[len(KEY_PREFIX):].split('.')[0]
+        slot = slot_of(bucket, history.coarse_step, history.coarse_points)
         try:
             for n, text in enumerate(chunks):
-                self._store.set(slot_key(bucket, history.coarse_step, n, history.coarse_points), text)
-            for n in range(len(chunks), self._chunks.get(slot, 0)):
-                self._store.set(f'{KEY_PREFIX}{slot}.{n}', None)
+                self._store.set(slot_key(slot, n), text)
+            for n in range(len(chunks), self._chunks.get(slot, 0)):      # left from a bigger bucket
+                self._store.set(slot_key(slot, n), None)
         except Exception:
             log.exception('could not persist the history of %s', bucket)
             return
