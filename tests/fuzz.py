@@ -90,7 +90,7 @@ class Fuzzer:
                 path = path.replace('{%s}' % name, quote(self.path_value(name), safe='/'), 1)
             if route.pattern.endswith('*') and self.rng.random() < 0.3:
                 path += self.rng.choice(['/', 'xyz', '/a/b'])
-            url = f'/api/{version}/{path}'.replace(' ', '%20')
+            url = (f'/api/{version}/{path}' if version else f'/{path}').replace(' ', '%20')    # '': outside /api
             query = self.query()
             if query:
                 url += '?' + query

@@ -13,7 +13,7 @@ from tests.http_client import HttpClient
 ANON = {'detail': 'Authentication credentials were not provided.'}
 CSRF_BAD = {'detail': 'CSRF Failed: CSRF token missing or incorrect.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}
-PUBLIC = {'auth.login_form', 'auth.login', 'auth.logout', 'info.get', 'info.openapi'}
+PUBLIC = {'auth.login_form', 'auth.login', 'auth.logout', 'info.get', 'info.openapi', 'ui.root', 'ui.app'}
 UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
 
 
@@ -21,16 +21,17 @@ def sample_values(fsid):
     return {'fsid': fsid, 'request_id': '0', 'osd_id': '0', 'pool_id': '1', 'type_id': '0', 'node_id': '-1',
             'rule_id': '0', 'mon_id': 'a', 'fqdn': socket.getfqdn(), 'minion_id': socket.getfqdn(),
             'key': 'mon_max_pool_pg_num', 'sync_type': 'osd_map', 'command': 'scrub', 'log_path': 'ceph/ceph.log',
-            'user_id': '0'}
+            'user_id': '0', 'any_fsid': fsid, 'ui_app': 'login'}
 
 
 def route_urls(fsid):
-    """(method, url, route) for every route of the table and every API version it is served under."""
+    """(method, url, route) for every route of the table and every API version it is served under (version '':
+    outside /api: graphite, the web apps)."""
     values = sample_values(fsid)
     for route in routes.ROUTES:
         path = re.sub(r'{(\w+)}', lambda m: values[m.group(1)], route.pattern.rstrip('*'))
         for version in route.versions:
-            yield route.method, f'/api/{version}/{path}', route
+            yield route.method, f'/api/{version}/{path}' if version else f'/{path}', route
 
 
 def test_route_sample_covers_every_placeholder(fsid):
@@ -109,8 +110,9 @@ def test_readonly_user_everywhere(cluster, fsid):
         cluster.ceph('calamari-api', 'user-delete', name)
 
 
-def expected_allow(route):
-    methods = {r.method for r in routes.ROUTES if r.pattern == route.pattern} | {'OPTIONS'}
+def expected_allow(route, url):
+    version = url.split('/')[2] if url.startswith('/api/') else ''
+    methods = {r.method for r in routes.ROUTES if r.pattern == route.pattern and version in r.versions} | {'OPTIONS'}
     if 'GET' in methods:
         methods.add('HEAD')
     return ', '.join(m for m in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') if m in methods)
@@ -123,7 +125,7 @@ def test_head_answers_like_get_and_allow_lists_the_bound_methods(cluster, fsid, 
             continue
         get, head = client.get(url), client.request('HEAD', url)
         assert head.status_code == get.status_code and head.content == b'', url
-        assert get.headers['Allow'] == head.headers['Allow'] == expected_allow(route), url
+        assert get.headers['Allow'] == head.headers['Allow'] == expected_allow(route, url), url
 
 
 def test_allow_header_for_a_superuser(client, fsid):
