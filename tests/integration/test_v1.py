@@ -204,10 +204,10 @@ def test_osds_match_osd_dump_and_pg_dump(client, cluster, base, pool_with_data):
         assert POOL in osd['pools']
     # OSDs with an active PG, not PGs
     assert body['pg_state_counts']['active'] == sum(1 for o in body['osds'] if o['pg_states'].get('active'))
-    dump = cluster.ceph_json('osd', 'dump')
-    osd_id = dump['osds'][0]['osd']
-    single = get(client, f'{base}/osd/{osd_id}')
-    assert list(single) == ['osd'] and single['osd']['uuid'] == dump['osds'][0]['uuid']
+    osd_id = cluster.osd_ids()[0]
+    single = matches(lambda: get(client, f'{base}/osd/{osd_id}'),
+                     lambda: {'osd': next(o for o in cluster.ceph_json('osd', 'dump')['osds'] if o['osd'] == osd_id)})
+    assert list(single) == ['osd']
     response = client.get(f'{base}/osd/9999')
     assert (response.status_code, response.json()) == (404, 'Object of type osd with id 9999 not found')
 
@@ -265,3 +265,21 @@ def test_dashboard_start_up_sequence(cluster):
     assert ui.get('/api/v2/info').status_code == 200
     assert ui.get('/api/v1/auth/logout').status_code == 200
     assert ui.get(f'/api/v1/cluster/{fsid}/health').status_code == 403        # the UI's "session expired"
+
+
+def test_admin_app_calls(cluster):
+    """The admin app (V1-DASHBOARD.md §1): the cluster list, 405 for its cluster writes, the users, PUT user/me."""
+    name = 'v1-admin-' + uuid.uuid4().hex[:6]
+    cluster.create_user(name, 'pw-' + name, 'read/write')
+    admin = cluster.client(username=name, password='pw-' + name)
+    fsid = get(admin, '/api/v1/cluster')[0]['id']
+    for method, url in (('POST', '/api/v1/cluster'), ('PUT', f'/api/v1/cluster/{fsid}'),
+                        ('DELETE', f'/api/v1/cluster/{fsid}')):
+        assert admin.request(method, url, {'name': 'x'}).status_code == 405
+    assert name in [u['username'] for u in get(admin, '/api/v1/user')]
+    me = get(admin, '/api/v1/user/me')
+    response = admin.put('/api/v1/user/me', {'username': name, 'password': 'pw-' + name, 'email': 'a@example.com'})
+    assert response.status_code == 200 and response.json() == dict(me, email='a@example.com')
+    assert {'username': name, 'email': 'a@example.com', 'role': 'read/write', 'id': me['id']} in \
+        cluster.ceph_json('calamari-api', 'user-list')
+    cluster.ceph('calamari-api', 'user-delete', name)
