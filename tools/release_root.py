@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 CACHE = os.environ.get('CALAMARI_ROOT_CACHE', '/var/cache/calamari-api')
 # suite: the Debian suite that has the release; packages: what the root holds (a change rebuilds the root).
@@ -37,13 +37,19 @@ def root_path(release: str) -> str:
     return os.path.join(CACHE, f'{release}-root')
 
 
-def _mount_points() -> List[str]:
-    points = []
+def _mounts() -> List[Tuple[str, str]]:
+    """(mount point, mounted path of its filesystem) of every mount; the latter ends in //deleted once the bound
+    directory is gone."""
+    mounts = []
     with open('/proc/self/mountinfo') as f:
         for line in f:
-            point = line.split()[4]
-            points.append(point.encode().decode('unicode_escape'))      # "\040" for a space
-    return points
+            fields = line.split()
+            mounts.append(tuple(field.encode().decode('unicode_escape') for field in (fields[4], fields[3])))
+    return mounts       # type: ignore[return-value]
+
+
+def _mount_points() -> List[str]:
+    return [point for point, _ in _mounts()]
 
 
 def _mounts_under(path: str) -> List[str]:
@@ -140,6 +146,9 @@ class ReleaseRoot:
     def mount(self, dirs: List[str]) -> None:
         """Mount /proc, /sys and /dev, and bind each of ``dirs`` at the same path inside (idempotent)."""
         with self._lock():
+            for point, source in _mounts():         # binds of directories deleted since (test clusters)
+                if point.startswith(self.path + '/') and source.endswith('//deleted'):
+                    subprocess.run(['umount', point], capture_output=True, timeout=60)
             mounted = set(_mount_points())
             wanted = [('/proc', ['-t', 'proc', 'proc']), ('/sys', ['--rbind', '/sys']), ('/dev', ['--rbind', '/dev'])]
             wanted += [(os.path.abspath(d), ['--bind', os.path.abspath(d)]) for d in dirs]

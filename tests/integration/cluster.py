@@ -48,7 +48,21 @@ class RealCluster:
         self.api_port = self.state['api_port']
 
     def down(self) -> None:
+        """Stop and delete the cluster; fail if this module left a traceback in a mgr log (there must be none)."""
+        tracebacks = self.module_tracebacks()
         self.launcher('down', '--purge')
+        assert not tracebacks, 'tracebacks from calamari_api in the mgr log:\n' + '\n'.join(tracebacks[:40])
+
+    def module_tracebacks(self) -> List[str]:
+        """Lines of the mgr logs that show a traceback through this module's code, or its failure to load."""
+        found: List[str] = []
+        log_dir = os.path.join(self.dir, 'log')
+        for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
+            if name.startswith('mgr.'):
+                with open(os.path.join(log_dir, name), errors='replace') as f:
+                    found += [f'{name}: {line.rstrip()}' for line in f
+                              if re.search(r'File ".*/calamari_api/|calamari_api failed to load', line)]
+        return found
 
     @property
     def fsid(self) -> str:

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from tests.http_client import HttpClient
-from tests.integration.cluster import RealCluster, wait_for
+from tests.integration.cluster import RELEASE, RealCluster, wait_for
 
 
-DASHBOARD = os.path.isdir('/usr/share/ceph/mgr/dashboard')
+DASHBOARD = RELEASE == 'tentacle' or os.path.isdir('/usr/share/ceph/mgr/dashboard')    # (Tentacle's root has it)
 
 
 @pytest.fixture(scope='module')
@@ -47,38 +47,86 @@ def status_of(base: str, path: str = '/api/v2/info') -> int:
         return 0
 
 
-@pytest.mark.skipif(not DASHBOARD, reason='ceph-mgr-dashboard is not installed (tools/run-tests installs it)')
-def test_coexists_with_the_dashboard(ha, wait):
-    """Enabled side by side, both answer and neither reports an error.  (restful cannot load beside the dashboard on
-    Debian 12 — both want the process's single PyO3 slot — so `dev-cluster --dashboard` keeps it disabled, as it
-    must be on such a mgr.)"""
-    # each mgr's dashboard (the standby's too, which redirects) needs its own port on this one host
-    dashboard_ports = {'x': ha.api_port + 10, 'y': ha.api_port + 11}
+def module_checks(cluster: RealCluster):
+    checks = cluster.ceph_json('health', 'detail').get('checks', {})
+    return {name: check for name, check in checks.items() if name.startswith('MGR_MODULE')}
+
+
+def serving_modules(cluster: RealCluster, ports) -> set:
+    """Which of dashboard, prometheus and calamari_api answer on the active mgr right now."""
+    active, api, _ = mgr_urls(cluster)
+    serving = {'calamari_api'} if status_of(api, '/api/v2/info') == 200 else set()
+    if status_of(f'http://127.0.0.1:{ports["dashboard"][active]}', '/') == 200:
+        serving.add('dashboard')
+    if status_of(f'http://127.0.0.1:{ports["prometheus"][active]}', '/metrics') == 200:
+        serving.add('prometheus')
+    return serving
+
+
+@pytest.fixture
+def neighbours(ha):
+    """The dashboard and prometheus enabled beside calamari_api (each mgr's on its own port), disabled after."""
+    ports = {'dashboard': {'x': ha.api_port + 10, 'y': ha.api_port + 11},
+             'prometheus': {'x': ha.api_port + 20, 'y': ha.api_port + 21}}
     for key, val in (('ssl', 'false'), ('server_addr', '127.0.0.1')):
         ha.ceph('config', 'set', 'mgr', f'mgr/dashboard/{key}', val, '--force')
-    for mgr_id, port in dashboard_ports.items():
-        ha.ceph('config', 'set', 'mgr', f'mgr/dashboard/{mgr_id}/server_port', str(port), '--force')
+    ha.ceph('config', 'set', 'mgr', 'mgr/prometheus/server_addr', '127.0.0.1', '--force')
+    for module, by_mgr in ports.items():
+        for mgr_id, port in by_mgr.items():
+            ha.ceph('config', 'set', 'mgr', f'mgr/{module}/{mgr_id}/server_port', str(port), '--force')
     assert 'restful' not in ha.ceph_json('mgr', 'module', 'ls')['enabled_modules']
-    ha.ceph('mgr', 'module', 'enable', 'dashboard')
+    for module in ports:
+        ha.ceph('mgr', 'module', 'enable', module)
     try:
-        wait(lambda: status_of(f'http://127.0.0.1:{dashboard_ports[mgr_urls(ha)[0]]}', '/') == 200, 90,
-             'the dashboard on the active mgr')
-        wait(lambda: status_of(mgr_urls(ha)[1]) == 200, 60, 'calamari_api on the active mgr')
-        modules = ha.ceph_json('mgr', 'module', 'ls')
-        assert {'dashboard', 'calamari_api'} <= set(modules['enabled_modules'])
-
-        def module_checks():
-            checks = ha.ceph_json('health', 'detail').get('checks', {})
-            return {name: check for name, check in checks.items() if name.startswith('MGR_MODULE')}
-
-        # the mgr reports health every few seconds: give a stale report time to be replaced, then require none
-        try:
-            wait(lambda: not module_checks(), 30, 'no MGR_MODULE_* health check')
-        except AssertionError:
-            pass
-        assert module_checks() == {}
+        yield ports
     finally:
-        ha.ceph('mgr', 'module', 'disable', 'dashboard')
+        for module in ports:
+            ha.ceph('mgr', 'module', 'disable', module)
+
+
+def all_three_serve_without_module_errors(cluster: RealCluster, ports, wait) -> None:
+    wait(lambda: serving_modules(cluster, ports) == {'dashboard', 'prometheus', 'calamari_api'}, 120,
+         'dashboard, prometheus and calamari_api on the active mgr')
+    client = cluster.client(base=mgr_urls(cluster)[1])
+    assert client.get(f'/api/v2/cluster/{cluster.fsid}/osd').status_code == 200
+    assert {'dashboard', 'prometheus', 'calamari_api'} <= set(cluster.ceph_json('mgr', 'module', 'ls')[
+        'enabled_modules'])
+    # the mgr reports health every few seconds: give a stale report time to be replaced, then require none
+    try:
+        wait(lambda: not module_checks(cluster), 30, 'no MGR_MODULE_* health check')
+    except AssertionError:
+        pass
+    assert module_checks(cluster) == {}
+
+
+def loaded_in(cluster: RealCluster, mgr_id: str) -> str:
+    """Where the mgr's last start loaded calamari_api: 'main interpreter' or 'sub-interpreter' (Tentacle's log)."""
+    with open(os.path.join(cluster.dir, 'log', f'mgr.{mgr_id}.log'), errors='replace') as f:
+        lines = [line for line in f if 'Loading module calamari_api in ' in line]
+    return lines[-1].split('Loading module calamari_api in ')[1].strip() if lines else ''
+
+
+def fail_over(cluster: RealCluster) -> str:
+    """`ceph mgr fail` the active mgr (it restarts as a standby); returns the new active's name."""
+    old = mgr_urls(cluster)[0]
+    cluster.ceph('mgr', 'fail', old)
+    new = wait_for(lambda: (lambda d: d['active_name'] if d.get('available') and d['active_name'] != old else None)(
+        cluster.ceph_json('mgr', 'dump')), 90, 'a new active mgr')
+    cluster.wait_api(base=mgr_urls(cluster)[1])
+    return new
+
+
+@pytest.mark.skipif(not DASHBOARD, reason='ceph-mgr-dashboard is not installed (tools/run-tests installs it)')
+def test_coexists_with_the_dashboard_and_prometheus(ha, neighbours, wait):
+    """dashboard, prometheus and calamari_api in one mgr all serve, before and after a failover, and none reports an
+    error.  On Tentacle (20.2.2 and later) the three share the main interpreter and so one CherryPy.  (restful
+    cannot load beside the dashboard on Debian 12's Pacific — both want the process's single PyO3 slot — so
+    `dev-cluster --dashboard` keeps it disabled, as it must be on such a mgr; Tentacle has no restful.)"""
+    all_three_serve_without_module_errors(ha, neighbours, wait)
+    new_active = fail_over(ha)
+    all_three_serve_without_module_errors(ha, neighbours, wait)
+    if ha.release == 'tentacle':
+        assert loaded_in(ha, new_active) == 'main interpreter'
 
 
 def test_standby_answers_503_pointing_at_the_active(ha):
@@ -174,3 +222,16 @@ def test_mon_outage_neither_hangs_nor_breaks_the_module(ha):
     assert client.get(f'/api/v2/cluster/{ha.fsid}/osd').status_code == 200
     health = ha.ceph_json('health', 'detail')
     assert 'MGR_MODULE_ERROR' not in health.get('checks', {})
+
+
+@pytest.mark.skipif(RELEASE != 'tentacle' or not DASHBOARD, reason='Pacific runs every module in a sub-interpreter')
+def test_serves_from_a_sub_interpreter_too(ha, neighbours, wait):
+    """Listed in `mgr_subinterpreter_modules`, calamari_api gets its own interpreter again (and its own CherryPy)."""
+    ha.ceph('config', 'set', 'mgr', 'mgr_subinterpreter_modules', 'calamari_api')
+    try:
+        fail_over(ha)                   # the failed mgr restarts and reads the option; then make it the active one
+        active = fail_over(ha)
+        assert loaded_in(ha, active) == 'sub-interpreter'
+        all_three_serve_without_module_errors(ha, neighbours, wait)
+    finally:
+        ha.ceph('config', 'rm', 'mgr', 'mgr_subinterpreter_modules')

@@ -4,11 +4,15 @@ import os
 import pytest
 
 
-def test_cluster_log_tail_matches_ceph_log_last(cluster, client, fsid):
+def test_cluster_log_tail_matches_ceph_log_last(cluster, client, fsid, wait):
+    """The last lines of the cluster log at every level, as Calamari's tail of ceph.log showed them."""
+    cluster.ceph('log', 'calamari-api log tail test')
+    wait(lambda: 'log tail test' in cluster.ceph('log', 'last', '20', 'debug', 'cluster').stdout, 30, 'the entry')
     lines = client.get(f'/api/v2/cluster/{fsid}/log?lines=5').json()['lines'].split('\n')
     assert 5 <= len(lines) <= 6        # the mon answers `log last N` with up to N+1 entries, as the CLI shows
-    cli = cluster.ceph('log', 'last', '50').stdout.strip().split('\n')
+    cli = cluster.ceph('log', 'last', '50', 'debug', 'cluster').stdout.strip().split('\n')
     assert set(lines) <= set(cli), (lines, cli[-8:])
+    assert 'calamari-api log tail test' in client.get(f'/api/v2/cluster/{fsid}/log?lines=500').json()['lines']
     assert client.get(f'/api/v2/cluster/{fsid}/log').status_code == 200       # default 40
     for bad in ('x', '0', '-3', '10001'):
         response = client.get(f'/api/v2/cluster/{fsid}/log?lines={bad}')

@@ -80,6 +80,7 @@ def test_server_grains_from_metadata(cluster, client):
     assert grains['fqdn'] == meta['hostname'] and grains['host'] == meta['hostname'].split('.')[0]
     assert grains['kernelrelease'] == meta['kernel_version'] == os.uname().release
     assert grains['mem_total'] == int(meta['mem_total_kb']) // 1024
-    assert grains['cpuarch'] == meta['arch'] and grains['osrelease'] == meta['distro_version']
+    assert grains['cpuarch'] == meta['arch']
+    assert grains.get('osrelease') == meta.get('distro_version')       # (none on Debian sid, Tentacle's root)
     missing = client.get('/api/v2/server/no-such-host/grains')
     assert missing.status_code == 404 and missing.content == b''

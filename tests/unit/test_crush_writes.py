@@ -1,4 +1,5 @@
 """CRUSH writes (API reference §4.6, §4.8, §4.9): validation, the commands sent, rule text, setcrushmap."""
+import re
 import shutil
 import threading
 import time
@@ -153,6 +154,11 @@ def set_map(module):
     return calls[0][0], derived.decompile_crush(calls[0][1])
 
 
+def as_decompiled(rule: str, text: str) -> str:
+    """``rule`` as crushtool decompiles it: Reef and later (the Tentacle root's crushtool) drop rule sizes."""
+    return rule if '\tmin_size' in text else re.sub(r'\t(min|max)_size \d+\n', '', rule)
+
+
 def test_rule_text_serialization():
     rule = dict(RULE, id=42, steps=[
         {'op': 'set_chooseleaf_tries', 'num': 5}, {'op': 'take', 'item_name': 'default~hdd'},
@@ -187,9 +193,10 @@ def test_rule_post_compiles_and_sets_the_map(client, base, module):
     assert (req['headline'], req['error']) == ('Creating CRUSH rule in ceph', False)
     command, text = set_map(module)
     assert command == {'prefix': 'osd setcrushmap', 'prior_version': 7}
-    assert ('rule custom {\n\tid 42\n\ttype replicated\n\tmin_size 1\n\tmax_size 3\n\tstep set_chooseleaf_tries 5\n'
-            '\tstep set_choose_tries 100\n\tstep take default\n\tstep chooseleaf firstn 0 type host\n\tstep emit\n}'
-            ) in text
+    assert as_decompiled(
+        'rule custom {\n\tid 42\n\ttype replicated\n\tmin_size 1\n\tmax_size 3\n\tstep set_chooseleaf_tries 5\n'
+        '\tstep set_choose_tries 100\n\tstep take default\n\tstep chooseleaf firstn 0 type host\n\tstep emit\n}', text
+    ) in text
     assert 'rule replicated_rule {' in text
     assert 'item osd.0 weight 0.000' in text       # decompiled from the binary that was sent: weights kept
     assert client.get(f'/api/v2/cluster/{module.maps["mon_map"]["fsid"]}/crush_map').status_code == 200
@@ -249,8 +256,8 @@ def test_rule_patch_replaces_the_rule(client, base, module):
     req = wait_complete(client, response.json()['request_id'])
     assert req['headline'] == 'Updating CRUSH rule in ceph'
     _, text = set_map(module)
-    assert ('rule renamed {\n\tid 0\n\ttype replicated\n\tmin_size 1\n\tmax_size 5\n\tstep take default\n'
-            '\tstep choose firstn 0 type osd\n\tstep emit\n}') in text
+    assert as_decompiled('rule renamed {\n\tid 0\n\ttype replicated\n\tmin_size 1\n\tmax_size 5\n\tstep take default\n'
+                         '\tstep choose firstn 0 type osd\n\tstep emit\n}', text) in text
     assert 'replicated_rule' not in text
     assert client.patch(f'{base}/crush_rule/0', {'type': 'erasure'}).json() == {'type': 'Not allowed during PATCH'}
     assert client.patch(f'{base}/crush_rule/0', {'min_size': 1, 'steps': [
@@ -259,6 +266,37 @@ def test_rule_patch_replaces_the_rule(client, base, module):
     assert client.patch(f'{base}/crush_rule/9', {}).json() == 'Object of type crush_rule with id 9 not found'
     response = client.patch(f'{base}/crush_rule/0', {'ruleset': 3})
     assert response.status_code == 409 and 'used by pool(s)' in response.json()['ruleset'][0]
+
+
+def without_rule_sizes(module):
+    """The fixture's CRUSH map as Tentacle dumps it: rules without ruleset, min_size and max_size."""
+    crush = module.maps['osd_map_crush']
+    crush['rules'] = [{k: v for k, v in r.items() if k not in ('ruleset', 'min_size', 'max_size')}
+                      for r in crush['rules']]
+
+
+def test_rules_without_sizes_show_the_old_defaults(client, base, module):
+    without_rule_sizes(module)
+    rule = client.get(f'{base}/crush_rule/0').json()
+    assert (rule['ruleset'], rule['min_size'], rule['max_size']) == (0, 1, 10)
+    assert client.get(f'{base}/crush_rule_set').json()[0]['id'] == 0
+
+
+@needs_crushtool
+def test_sizes_set_where_crush_has_none_are_kept_after_completion(client, base, module):
+    without_rule_sizes(module)
+    req = wait_complete(client, client.patch(f'{base}/crush_rule/0', {'max_size': 5}).json()['request_id'])
+    assert req['error'] is False
+    assert module.store['crush_rule_sizes'] == '{"0":{"name":"replicated_rule","min_size":1,"max_size":5}}'
+    rule = client.get(f'{base}/crush_rule/0').json()
+    assert (rule['min_size'], rule['max_size']) == (1, 5)
+    assert client.patch(f'{base}/crush_rule/0', {'max_size': 5}).status_code == 304
+    assert client.patch(f'{base}/crush_rule/0', {'min_size': 6}).json() == {
+        'min_size': ['Ensure min_size is less than or equal to max_size.']}
+    # a rule renamed behind the API's back does not inherit what was kept for the old name
+    module.maps['osd_map_crush']['rules'][0]['rule_name'] = 'other'
+    module.notify('osd_map', None)
+    assert client.get(f'{base}/crush_rule/0').json()['max_size'] == 10
 
 
 @needs_crushtool

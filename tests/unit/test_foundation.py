@@ -71,3 +71,34 @@ def test_routes_path_translation():
 def test_every_route_has_a_handler(app):
     for route in routes.ROUTES:
         assert callable(getattr(app.controllers[route.controller], route.method_name)), route
+
+
+def test_process_wide_cherrypy_config_does_not_reach_our_requests(client, fsid):
+    """Tentacle's main interpreter shares ``cherrypy.config`` with the dashboard and prometheus: what they set there
+    (tools, headers, error pages) must not change our responses."""
+    import cherrypy
+    saved = dict(cherrypy.config)
+    cherrypy.config.update({'response.headers.server': 'Ceph-Dashboard', 'tools.json_in.on': True,
+                            'tools.json_in.force': True, 'tools.gzip.on': True,
+                            'error_page.default': lambda **kw: 'dashboard error page'})
+    try:
+        response = client.get('/api/v2/info', headers={'Accept-Encoding': 'gzip'})
+        assert response.status_code == 200 and response.json()['version']
+        assert response.headers.get('Server') != 'Ceph-Dashboard' and 'Content-Encoding' not in response.headers
+        missing = client.get('/api/v2/no/such/thing')
+        assert (missing.status_code, missing.json()) == (404, {'detail': 'Not found'})
+        # json_in with force would refuse this form body with a 415; Calamari (DRF) accepted forms
+        assert client.request('POST', f'/api/v2/cluster/{fsid}/osd/0/command/scrub', raw=b'a=1',
+                              headers={'Content-Type': 'application/x-www-form-urlencoded'}).status_code != 415
+    finally:
+        cherrypy.config.clear()
+        cherrypy.config.update(saved)
+
+
+def test_no_access_log_line_per_request(client, caplog, capsys):
+    """Inside ceph-mgr an access-log line per request would land in the mgr log."""
+    import logging
+    with caplog.at_level(logging.DEBUG):
+        assert client.get('/api/v2/cluster').status_code == 200
+    assert not [r for r in caplog.records if r.name.startswith('cherrypy.access')]
+    assert 'GET /api/v2/cluster' not in capsys.readouterr().out

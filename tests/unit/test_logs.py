@@ -20,7 +20,7 @@ def test_cluster_tail(client, module, fsid):
     body = client.get(f'/api/v2/cluster/{fsid}/log?lines=2').json()
     assert body['lines'].split('\n')[1].endswith('142 : cluster [INF] Cluster is now healthy')
     sent = module.sent_commands[-1][2]
-    assert sent == {'prefix': 'log last', 'num': 2, 'format': 'json'}
+    assert sent == {'prefix': 'log last', 'num': 2, 'level': 'debug', 'channel': 'cluster', 'format': 'json'}
     assert client.get(f'/api/v2/cluster/{fsid}/log').status_code == 200
     assert module.sent_commands[-1][2]['num'] == 40
 

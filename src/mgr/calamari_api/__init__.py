@@ -4,9 +4,6 @@ try:
 except ImportError:         # outside ceph-mgr, e.g. `python3 -m calamari_api.openapi` for packaging: no Module
     pass
 else:
-    try:
-        from .module import Module, StandbyModule  # noqa: F401
-    except Exception:       # never "Class not found": the reason reaches `ceph mgr module ls`/`enable` and the log
-        import traceback
-        from .load_failure import failed_module
-        Module = failed_module(traceback.format_exc())
+    # Inside ceph-mgr any failure propagates: the mgr logs its traceback, and `ceph mgr module ls`/`enable` give
+    # its message as the reason the module cannot run.
+    from .module import Module, StandbyModule  # noqa: F401

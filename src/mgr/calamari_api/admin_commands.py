@@ -136,8 +136,9 @@ def _pair_warning(mgr: Any) -> str:
 @cli_read_command(f'{PREFIX} dump-maps')
 def dump_maps(mgr: Any) -> HandleCommandResult:
     """Dump the raw mgr data the API is built from (for support and for refreshing test fixtures)"""
-    from .cluster import SOURCES
-    maps = {name: mgr.get(name) for name in SOURCES if name not in ('mon_metadata', 'mds_metadata')}
+    from .cluster import SOURCES, STORE_SOURCES
+    maps = {name: mgr.get(name) for name in SOURCES if name not in ('mon_metadata', 'mds_metadata', 'servers')
+            and name not in STORE_SOURCES}
     maps['mds_metadata'] = mgr.get('mds_metadata')
     maps['mon_metadata'] = {m['name']: mgr.get_metadata('mon', m['name'])
                             for m in (maps.get('mon_map') or {}).get('mons', [])}

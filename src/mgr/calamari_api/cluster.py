@@ -23,7 +23,11 @@ MAX_AGE: Dict[str, float] = {
 LOCAL_STATE = ('keys',)
 JSON_WRAPPED = ('mon_status', 'health')     # get() returns {"json": "<string>"} for these
 SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map', 'mon_status', 'health',
-           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers', 'pool_stats', 'df')
+           'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers', 'pool_stats', 'df',
+           'crush_rule_sizes')
+# Sources the module keeps itself in its KV store (changed with touch()): the CRUSH rule sizes a release without
+# them in CRUSH still shows (compat.RULE_SIZE_DEFAULTS).
+STORE_SOURCES = ('crush_rule_sizes',)
 
 
 def isoformat(ts: float) -> str:
@@ -100,6 +104,11 @@ class ClusterState:
             return self._mgr.get('mds_metadata') or {}
         if name == 'servers':
             return self._mgr.list_servers()
+        if name in STORE_SOURCES:
+            try:
+                return json.loads(self._mgr.get_store(name) or '{}')
+            except ValueError:
+                return {}
         value = self._mgr.get(name)
         if name in JSON_WRAPPED:
             try:

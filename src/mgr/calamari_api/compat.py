@@ -18,6 +18,20 @@ else:                                                                       # Pa
     cli_write_command = mgr_module.CLIWriteCommand
 
 
+# -- CRUSH rules --------------------------------------------------------------------------------------------
+# Pacific: a rule carries ``ruleset`` (its id) and ``min_size``/``max_size``.  Reef and later (Tentacle) dropped
+# all three from CRUSH (the sizes were never enforced); crushtool still accepts size lines in a text map and drops
+# them.  The API keeps Calamari's fields there: ``ruleset`` is the id, the sizes are the ones last set through
+# the API (kept by the module, see derived.crush_rules), else what every rule had before Reef.
+RULE_SIZE_DEFAULTS = {'min_size': 1, 'max_size': 10}
+
+
+def crush_has_rule_sizes(crush: Any) -> bool:
+    """Whether this CRUSH map's rules have min_size/max_size (Pacific) or not (Tentacle)."""
+    rules = (crush or {}).get('rules') or []
+    return not rules or 'min_size' in rules[0]
+
+
 # -- perf counters ------------------------------------------------------------------------------------------
 def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[Tuple[float, ...]]:
     """The newest (timestamp, value[, count]) the mgr holds for one daemon's counter, or None.

@@ -9,13 +9,16 @@ import os
 import subprocess
 import tempfile
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from .compat import RULE_SIZE_DEFAULTS
 from .views import config as config_views
+from .views.crush import with_kept_sizes
 from .views.crush_text import exact_weights
 from .views.osd import OsdMapView
 
 OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
+RULE_DEPS = OSD_MAP_DEPS + ('crush_rule_sizes',)
 MON_TIMEOUT = 5.0
 CRUSHTOOL_TIMEOUT = 10.0
 
@@ -31,6 +34,12 @@ class CrushCompileError(Exception):
 def osd_map_view(cluster: Any) -> OsdMapView:
     return cluster.derived('osd_map_view', OSD_MAP_DEPS, lambda: OsdMapView(
         *(cluster.source(name) for name in OSD_MAP_DEPS)))
+
+
+def crush_rules(cluster: Any) -> List[Dict[str, Any]]:
+    """The rule objects, with the kept sizes where CRUSH has none (compat.RULE_SIZE_DEFAULTS)."""
+    return cluster.derived('crush_rules', RULE_DEPS, lambda: with_kept_sizes(
+        osd_map_view(cluster).rules, cluster.source('crush_rule_sizes'), RULE_SIZE_DEFAULTS))
 
 
 def mon_query(services: Any, command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:

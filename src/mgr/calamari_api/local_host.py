@@ -86,7 +86,8 @@ def local_grains(fqdn: Optional[str] = None) -> Dict[str, Any]:
         'os': OS_NAME.get(distro, release.get('NAME')), 'os_family': OS_FAMILY.get(distro, release.get('ID_LIKE')),
         'osrelease': release.get('VERSION_ID'), 'oscodename': release.get('VERSION_CODENAME'),
         'osfullname': release.get('PRETTY_NAME'),
-        'osfinger': f"{OS_NAME.get(distro, release.get('NAME'))}-{release.get('VERSION_ID', '')}",
+        'osfinger': f"{OS_NAME.get(distro, release.get('NAME'))}-{release['VERSION_ID']}"
+                    if release.get('VERSION_ID') else None,
         'cpu_model': cpu_model(read_text('/proc/cpuinfo')), 'cpuarch': platform.machine(),
         'num_cpus': os.cpu_count(), 'mem_total': mem_total_mib(read_text('/proc/meminfo')),
         'ip_interfaces': interfaces,

@@ -10,7 +10,8 @@ from typing import Any, List
 
 from . import BaseController, cached_by
 from .. import derived
-from ..derived import OSD_MAP_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, osd_map_view
+from ..derived import (OSD_MAP_DEPS, RULE_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
+                       osd_map_view)
 from ..http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
                     unavailable)
 from ..operations import crush_node as node_ops
@@ -60,9 +61,18 @@ class CrushController(BaseController):
             raise unavailable(f'CRUSH map unavailable: {e}')
 
     def _rule_context(self) -> rule_ops.RuleContext:
-        return rule_ops.RuleContext(self.cluster.source('osd_map_crush'), self.cluster.source('osd_map'))
+        return rule_ops.RuleContext(self.cluster.source('osd_map_crush'), self.cluster.source('osd_map'),
+                                    crush_rules(self.cluster))
 
-    def _write_rule(self, rule: Any, replacing: Any, headline: str, fsid: str) -> Any:
+    def _keep_sizes(self, rule: Any) -> None:
+        """Where CRUSH has no rule sizes (Tentacle): remember the ones the client set, for the API to show."""
+        store = self.services.store
+        rule_ids = [r['rule_id'] for r in (self.cluster.source('osd_map_crush') or {}).get('rules', [])]
+        kept = store.get_json('crush_rule_sizes', {}) or {}
+        store.set_json('crush_rule_sizes', rule_ops.keep_sizes(kept, rule, rule_ids))
+        self.cluster.touch('crush_rule_sizes')
+
+    def _write_rule(self, rule: Any, replacing: Any, headline: str, fsid: str, ctx: rule_ops.RuleContext) -> Any:
         """The current map (fresh, with its version) with the rule added or replaced, compiled and checked."""
         try:
             binary, version = derived.fetch_crush_versioned(self.services.mgr)
@@ -81,40 +91,42 @@ class CrushController(BaseController):
             rule_ops.check_same_map(current, derived.dump_crush(new_binary))
         except CrushMapUnavailable as e:
             raise unavailable(f'CRUSH map unavailable: {e}')
+        after = None if ctx.has_sizes else (lambda: self._keep_sizes(rule))
         return accepted(self.services.requests.submit(
-            rule_ops.setcrushmap_operation(headline, new_binary, version, fsid)))
+            rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after)))
 
     def create_rule(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "type", "min_size", "max_size", "steps", "ruleset"}`` (ruleset optional: the lowest free
         rule id).  ``take`` steps need ``item_name`` or ``item`` (an existing bucket or device)."""
-        rule = rule_ops.parse_rule(request.json_object(), 'POST', self._rule_context())
-        return self._write_rule(rule, None, f'Creating CRUSH rule in {self.cluster.name}', fsid)
+        ctx = self._rule_context()
+        rule = rule_ops.parse_rule(request.json_object(), 'POST', ctx)
+        return self._write_rule(rule, None, f'Creating CRUSH rule in {self.cluster.name}', fsid, ctx)
 
     def update_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """Any of name, ruleset, min_size, max_size, steps; the rest is kept.  304 if nothing changes."""
         ctx = self._rule_context()
         current = rule_ops.find_rule(ctx, int(rule_id))
         rule = rule_ops.parse_rule(request.json_object(), 'PATCH', ctx, current)
-        if rule_ops.unchanged(rule, current):
+        if rule_ops.unchanged(rule, current, ctx):
             return not_modified()
-        return self._write_rule(rule, current['rule_name'], f'Updating CRUSH rule in {self.cluster.name}', fsid)
+        return self._write_rule(rule, current['rule_name'], f'Updating CRUSH rule in {self.cluster.name}', fsid, ctx)
 
     def delete_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """409 while a pool uses the rule."""
         operation = rule_ops.delete_operation(int(rule_id), self._rule_context(), self.cluster.name, fsid)
         return accepted(self.services.requests.submit(operation))
 
-    @cached_by(*OSD_MAP_DEPS)
+    @cached_by(*RULE_DEPS)
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
-        return rule_set_objects(osd_map_view(self.cluster).rules)
+        return rule_set_objects(crush_rules(self.cluster))
 
-    @cached_by(*OSD_MAP_DEPS)
+    @cached_by(*RULE_DEPS)
     def rules(self, request: ApiRequest, fsid: str) -> Any:
-        return osd_map_view(self.cluster).rules
+        return crush_rules(self.cluster)
 
-    @cached_by(*OSD_MAP_DEPS)
+    @cached_by(*RULE_DEPS)
     def rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
-        return _find(osd_map_view(self.cluster).rules, 'id', str(int(rule_id)), 'crush_rule')
+        return _find(crush_rules(self.cluster), 'id', str(int(rule_id)), 'crush_rule')
 
     @cached_by(*OSD_MAP_DEPS)
     def nodes(self, request: ApiRequest, fsid: str) -> Any:

@@ -17,8 +17,10 @@ class LogController(BaseController):
     def cluster_tail(self, request: ApiRequest, fsid: str) -> Any:
         lines = self._lines(request)
         # a timeout, unlike MgrModule.mon_command: without a mon this answers 503 instead of hanging
-        r, outb, outs = mon_query(self.services, {'prefix': 'log last', 'num': lines, 'format': 'json'},
-                                  LOG_TIMEOUT)
+        # every level of the cluster channel: what Calamari's tail of ceph.log showed (and Tentacle's `log last`
+        # counts the N entries before it filters them by level)
+        r, outb, outs = mon_query(self.services, {'prefix': 'log last', 'num': lines, 'level': 'debug',
+                                                  'channel': 'cluster', 'format': 'json'}, LOG_TIMEOUT)
         if r != 0:
             raise ApiError(503, 'mon log data unavailable')
         try:

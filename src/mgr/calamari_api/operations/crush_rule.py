@@ -5,11 +5,14 @@ compiles that with ``crushtool -c`` before anything is sent; the request then ru
 the binary through librados (``requests.RadosCommand``) with ``prior_version`` = the version the text was
 built from, so a concurrent CRUSH change makes the request fail rather than be silently reverted.  It
 completes once the mgr's OSD map has the new CRUSH version.  DELETE is ``osd crush rule rm <name>``.
-Pacific: a rule's ``ruleset`` is its id (pools refer to rules by id).
+Pacific: a rule's ``ruleset`` is its id (pools refer to rules by id).  Tentacle's CRUSH rules have no sizes
+(compat.RULE_SIZE_DEFAULTS): its crushtool drops the size lines of the text, and the sizes a client sets are kept
+by the module once the request has completed (``keep_sizes``).
 """
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
+from ..compat import crush_has_rule_sizes
 from ..http import detail, not_found_object, unavailable
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
 from ..views.crush import rule_type_name
@@ -28,9 +31,13 @@ STEP_OPS = ('take', 'emit') + CHOOSE_OPS + SET_OPS
 class RuleContext:
     """What rule validation needs: ``osd crush dump`` (rules, item names, types) and the pools' rules."""
 
-    def __init__(self, crush: Optional[Mapping[str, Any]], osd_map: Optional[Mapping[str, Any]]) -> None:
+    def __init__(self, crush: Optional[Mapping[str, Any]], osd_map: Optional[Mapping[str, Any]],
+                 rule_objects: Optional[List[Dict[str, Any]]] = None) -> None:
         crush = crush or {}
         self.rules: List[Dict[str, Any]] = list(crush.get('rules', []))
+        self.has_sizes = crush_has_rule_sizes(crush)
+        # the API's rule objects: the sizes each rule shows (kept ones where CRUSH has none)
+        self.shown_sizes = {r['id']: (r['min_size'], r['max_size']) for r in rule_objects or []}
         self.items: Dict[int, str] = {d['id']: d['name'] for d in crush.get('devices', [])}
         self.items.update({b['id']: b['name'] for b in crush.get('buckets', [])})
         self.type_names = [t['name'] for t in crush.get('types', [])]
@@ -85,7 +92,7 @@ def parse_rule(body: Dict[str, Any], method: str, ctx: RuleContext,
     errors: Dict[str, Any] = check_allowed(body, writable_fields('crush_rule', method), method)
     if method == 'POST':
         errors.update({f: 'Required during POST' for f in REQUIRED if body.get(f) is None and f not in errors})
-    rule: Dict[str, Any] = current_rule(current) if current is not None else {'id': ctx.free_id()}
+    rule: Dict[str, Any] = current_rule(current, ctx) if current is not None else {'id': ctx.free_id()}
     for key, value in body.items():
         if key in errors or value is None:
             continue
@@ -140,30 +147,43 @@ def _check_conflicts(rule: Dict[str, Any], ctx: RuleContext, current: Optional[D
     raise_if(errors, 409)
 
 
-def current_rule(rule: Dict[str, Any]) -> Dict[str, Any]:
-    """An ``osd crush dump`` rule in the shape ``parse_rule`` gives."""
+def current_rule(rule: Dict[str, Any], ctx: RuleContext) -> Dict[str, Any]:
+    """An ``osd crush dump`` rule in the shape ``parse_rule`` gives (with the sizes the API shows)."""
+    min_size, max_size = ctx.shown_sizes.get(rule['rule_id'], (rule.get('min_size'), rule.get('max_size')))
     return {'id': rule['rule_id'], 'name': rule['rule_name'], 'type': rule_type_name(rule.get('type')),
-            'min_size': rule.get('min_size'), 'max_size': rule.get('max_size'), 'steps': rule.get('steps', [])}
+            'min_size': min_size, 'max_size': max_size, 'steps': rule.get('steps', [])}
 
 
-def unchanged(rule: Dict[str, Any], current: Dict[str, Any]) -> bool:
-    """Would the rule's text stay the same (a PATCH that changes nothing: 304)?"""
-    return rule_text(rule_for_text(rule)) == rule_text(rule_for_text(current_rule(current)))
+def unchanged(rule: Dict[str, Any], current: Dict[str, Any], ctx: RuleContext) -> bool:
+    """Would the rule stay the same (a PATCH that changes nothing: 304)?"""
+    before = current_rule(current, ctx)
+    return rule_text(rule_for_text(rule)) == rule_text(rule_for_text(before))
 
 
 def rule_for_text(rule: Dict[str, Any]) -> Dict[str, Any]:
-    """Existing steps from ``osd crush dump`` carry ``item`` and ``item_name``; the text needs the name."""
+    """Existing steps from ``osd crush dump`` carry ``item`` and ``item_name``; the text needs the name.  (The
+    sizes stay: Pacific's crushtool requires them, Tentacle's accepts and drops them.)"""
     return dict(rule, steps=[{k: v for k, v in s.items() if k != 'item'} for s in rule['steps']])
 
 
-def setcrushmap_operation(headline: str, binary: bytes, prior_version: Optional[int], fsid: str) -> Operation:
+def keep_sizes(kept: Dict[str, Any], rule: Dict[str, Any], rule_ids: List[int]) -> Dict[str, Any]:
+    """The kept sizes (rule id → name and sizes) with ``rule``'s, without rules that no longer exist."""
+    kept = {k: v for k, v in kept.items() if k.isdigit() and int(k) in rule_ids}
+    kept[str(rule['id'])] = {'name': rule['name'], 'min_size': rule['min_size'], 'max_size': rule['max_size']}
+    return kept
+
+
+def setcrushmap_operation(headline: str, binary: bytes, prior_version: Optional[int], fsid: str,
+                          after: Optional[Callable[[], None]] = None) -> Operation:
+    """``after()`` runs (on the request engine's thread) once the new CRUSH map is in place."""
     command: Dict[str, Any] = {'prefix': 'osd setcrushmap'}
     if prior_version is not None:
         command['prior_version'] = prior_version
-    return Operation(headline, [RadosCommand(command, binary, then=crush_version_reached)], fsid=fsid)
+    return Operation(headline, [RadosCommand(command, binary, then=lambda outs: crush_version_reached(outs, after))],
+                     fsid=fsid)
 
 
-def crush_version_reached(outs: str) -> Optional[Step]:
+def crush_version_reached(outs: str, after: Optional[Callable[[], None]] = None) -> Optional[Step]:
     """``osd setcrushmap`` prints the new CRUSH version: wait until the mgr's OSD map has it."""
     try:
         version = int(outs.strip())
@@ -172,7 +192,10 @@ def crush_version_reached(outs: str) -> Optional[Step]:
 
     def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
         osd_map = cluster.source('osd_map') or {}
-        return osd_map.get('crush_version', version) >= version, f'Waiting for CRUSH version {version}', None
+        done = osd_map.get('crush_version', version) >= version
+        if done and after is not None:
+            after()
+        return done, f'Waiting for CRUSH version {version}', None
     return WaitFor(check, status=f'Waiting for CRUSH version {version}')
 
 

@@ -5,7 +5,7 @@ device-class shadow buckets (``default~hdd``) that ``take <root> class <c>`` ste
 walks the bucket tree once (memoized per bucket) so that rule→OSDs and OSD→ancestry are linear-ish in the
 size of the map, whatever the number of rules and OSDs.
 """
-from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 WEIGHT_SCALE = float(0x10000)
 RULE_TYPES = {1: 'replicated', 3: 'erasure'}
@@ -158,6 +158,21 @@ def rule_object(rule: Dict[str, Any], osd_count: int) -> Dict[str, Any]:
         'steps': [step_object(s) for s in rule.get('steps', [])],
         'osd_count': osd_count,
     }
+
+
+def with_kept_sizes(rules: List[Dict[str, Any]], kept: Optional[Mapping[str, Any]],
+                    defaults: Mapping[str, int]) -> List[Dict[str, Any]]:
+    """Rule objects of a CRUSH map without rule sizes (compat.RULE_SIZE_DEFAULTS) with the sizes last set through
+    the API (``kept``: rule id → ``{"name", "min_size", "max_size"}``, used while the rule keeps that name), else
+    ``defaults``.  Rules that have sizes are returned as they are."""
+    out = []
+    for rule in rules:
+        if rule['min_size'] is None:
+            entry = (kept or {}).get(str(rule['id'])) or {}
+            source = entry if entry.get('name') == rule['name'] else defaults
+            rule = dict(rule, min_size=source['min_size'], max_size=source['max_size'])
+        out.append(rule)
+    return out
 
 
 def rule_set_objects(rules: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
