@@ -50,12 +50,19 @@ class ResponseCache:
                 return entry[2]
         return None
 
+    def _max_age(self, deps: Tuple[str, ...]) -> Optional[float]:
+        return min((self._max_ages[d] for d in deps if d in self._max_ages), default=None)
+
+    def peek(self, key: Any, deps: Tuple[str, ...]) -> Optional[Rendered]:
+        """The cached rendering if it is still valid (what ``get`` would return without building), else None."""
+        return self._lookup(key, self._generations(deps), self._max_age(deps))
+
     def get(self, key: Any, deps: Tuple[str, ...], build: Callable[[], Any]) -> Rendered:
         """The cached rendering, unless a dep changed or one with a maximum age (no notification of its
         own, see cluster.MAX_AGE) is older than that.  One thread rebuilds a stale entry; concurrent
         requests for the same key wait for it rather than all rebuilding at once."""
         gens = self._generations(deps)
-        max_age = min((self._max_ages[d] for d in deps if d in self._max_ages), default=None)
+        max_age = self._max_age(deps)
         rendered = self._lookup(key, gens, max_age)
         if rendered is not None:
             return rendered

@@ -13,6 +13,7 @@ from . import routes as route_table
 from .cluster import MAX_AGE
 from .controllers import load_controllers
 from .http import ApiError, ApiRequest, RawResponse, Response, detail, not_found_object, render_json
+from .fast_path import FastPath
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
 log = logging.getLogger(__name__)
@@ -88,21 +89,17 @@ class Endpoint:
         self.pattern = pattern
         self.version = version
         self.actions: Dict[str, Tuple[route_table.Route, Any]] = {}
+        self.public = False
+        self._allow = ''
 
     def bind(self, route: route_table.Route, handler: Any) -> None:
         self.actions[route.method] = (route, handler)
-
-    @property
-    def public(self) -> bool:
-        return all(route.public for route, _ in self.actions.values())
+        self.public = all(route.public for route, _ in self.actions.values())
+        methods = set(self.actions) | {'OPTIONS'} | ({'HEAD'} if 'GET' in self.actions else set())
+        self._allow = ', '.join(m for m in METHOD_ORDER if m in methods)
 
     def allow(self, user: Any) -> str:
-        if user is not None and getattr(user, 'readonly', False):
-            return READONLY_ALLOW
-        methods = set(self.actions) | {'OPTIONS'}
-        if 'GET' in methods:
-            methods.add('HEAD')
-        return ', '.join(m for m in METHOD_ORDER if m in methods)
+        return READONLY_ALLOW if user is not None and getattr(user, 'readonly', False) else self._allow
 
     @cherrypy.expose
     def handle(self, **_params: Any) -> bytes:
@@ -119,8 +116,11 @@ class CalamariApp:
         self.endpoints: List[Endpoint] = []
         self.dispatcher = OwnConfigDispatcher()
         self._build()
-        self.wsgi = cherrypy.Application(None, '', config=self._config())
-        self.wsgi.log = QuietLogManager(id(self.wsgi), cherrypy.log.logger_root)
+        self.full_path = cherrypy.Application(None, '', config=self._config())
+        self.full_path.log = QuietLogManager(id(self.full_path), cherrypy.log.logger_root)
+        self.server_header = f'CherryPy/{cherrypy.__version__}'     # (the full path's, for the fast path too)
+        self.fast_path = FastPath(self)
+        self.wsgi = self.fast_path          # what the server runs: cached GETs fast, the rest through CherryPy
 
     def _build(self) -> None:
         by_path: Dict[Tuple[str, str], Endpoint] = {}
@@ -217,21 +217,42 @@ class CalamariApp:
         return render_json(result.body)
 
     def _send_rendered(self, rendered: Rendered, request: Optional[ApiRequest]) -> bytes:
-        """A cached 200: 304 when the client has it already, gzip when it accepts it."""
         response = cherrypy.response
-        response.headers['ETag'] = rendered.etag
-        response.headers['Vary'] = 'Accept-Encoding, Cookie'
-        headers = request.headers if request else {}
-        if rendered.etag in (headers.get('If-None-Match') or '').replace(' ', '').split(','):
-            response.status = 304
-            response.headers.pop('Content-Type', None)
-            return b''
-        response.status = 200
-        response.headers['Content-Type'] = 'application/json'
-        if len(rendered.body) >= GZIP_MIN_BYTES and 'gzip' in (headers.get('Accept-Encoding') or ''):
-            response.headers['Content-Encoding'] = 'gzip'
-            return rendered.gzipped
-        return rendered.body
+        status, headers, body = self.rendered_response(rendered, request)
+        response.status = status
+        response.headers.pop('Content-Type', None)
+        for name, value in headers:
+            response.headers[name] = value
+        return body
+
+    @staticmethod
+    def rendered_response(rendered: Rendered, request: Optional[ApiRequest]) -> Tuple[str, List[Tuple[str, str]],
+                                                                                      bytes]:
+        """A cached 200 (status, headers, body): 304 when the client has it already, gzip when it accepts it."""
+        headers = [('ETag', rendered.etag), ('Vary', 'Accept-Encoding, Cookie')]
+        request_headers = request.headers if request else {}
+        if rendered.etag in (request_headers.get('If-None-Match') or '').replace(' ', '').split(','):
+            return '304 Not Modified', headers, b''
+        headers.append(('Content-Type', 'application/json'))
+        if len(rendered.body) >= GZIP_MIN_BYTES and 'gzip' in (request_headers.get('Accept-Encoding') or ''):
+            headers.append(('Content-Encoding', 'gzip'))
+            return '200 OK', headers, rendered.gzipped
+        return '200 OK', headers, rendered.body
+
+    def check_access(self, endpoint: Endpoint, route: route_table.Route, request: ApiRequest) -> Any:
+        """Authentication and the role check for a GET of a non-public route; the user (None when public)."""
+        if endpoint.public or route.public:
+            return None
+        request.user = self.services.auth.authenticate(request)      # raises 403 when anonymous
+        self.services.auth.check_role(request)
+        return request.user
+
+    @staticmethod
+    def cache_key(route: route_table.Route, request: ApiRequest) -> Tuple[Any, ...]:
+        """What a cached response depends on besides the maps: the action, the URL and the Host it was asked
+        through (paginated lists and the API root hold absolute URLs)."""
+        return (route.action, request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())),
+                request.headers.get('Host', ''))
 
     def run(self, endpoint: Endpoint, request: ApiRequest) -> Any:
         method = request.method
@@ -260,8 +281,9 @@ class CalamariApp:
             self.check_fsid(params['fsid'], route)
         deps = getattr(handler, 'cache_deps', None)
         if deps and lookup == 'GET':
-            key = (route.action, request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())))
-            return self.responses.get(key, deps, lambda: handler(request, **params))
+            if method == 'GET':
+                self.fast_path.learn(request.path, endpoint, route, handler, params)
+            return self.responses.get(self.cache_key(route, request), deps, lambda: handler(request, **params))
         return handler(request, **params)
 
     def check_fsid(self, fsid: str, route: route_table.Route) -> None:
