@@ -152,10 +152,12 @@ class HistorySampler:
     # -- sampling -------------------------------------------------------------------------------
     def sample_once(self, now: float) -> None:
         started = time.thread_time()
+        cluster = self._cluster
+        if not cluster.source('mon_map'):
+            return                          # (a mgr that has no maps yet)
         history = self.history
         values: Dict[str, float] = {}
         counters: Dict[str, float] = {}
-        cluster = self._cluster
         fsid = cluster.fsid
         gauges, cluster_counters = cluster_metrics(fsid, cluster.source('pool_stats'), cluster.source('pg_summary'),
                                                    cluster.source('df'))
