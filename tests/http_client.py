@@ -21,8 +21,11 @@ def tls11_client_context() -> ssl.SSLContext:
 
 
 class HttpClient(ClientBase):
-    def __init__(self, base: str, verify: bool = False, timeout: float = 60) -> None:
+    def __init__(self, base: str, verify: bool = False, timeout: float = 60, bearer: Optional[str] = None,
+                 source_address: Optional[str] = None) -> None:
         parts = urlsplit(base)
+        self.bearer = bearer
+        self.source = (source_address, 0) if source_address else None      # e.g. another 127.x address
         self.scheme, self.netloc = parts.scheme, parts.netloc
         self.base = base.rstrip('/')
         self.timeout = timeout
@@ -36,8 +39,9 @@ class HttpClient(ClientBase):
 
     def _connection(self) -> http.client.HTTPConnection:
         if self.scheme == 'https':
-            return http.client.HTTPSConnection(self.netloc, timeout=self.timeout, context=self.context)
-        return http.client.HTTPConnection(self.netloc, timeout=self.timeout)
+            return http.client.HTTPSConnection(self.netloc, timeout=self.timeout, context=self.context,
+                                               source_address=self.source)
+        return http.client.HTTPConnection(self.netloc, timeout=self.timeout, source_address=self.source)
 
     def request(self, method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
                 raw: Optional[bytes] = None, csrf: bool = True) -> WsgiResponse:
@@ -54,7 +58,7 @@ class HttpClient(ClientBase):
             send_headers['X-XSRF-TOKEN'] = self.cookies['XSRF-TOKEN']
             if self.scheme == 'https':
                 send_headers['Referer'] = f'{self.scheme}://{self.netloc}/'
-        send_headers.update(headers or {})
+        send_headers.update(self.request_headers(headers))
         conn = self._connection()
         try:
             conn.request(method, path.replace(' ', '%20'), body=data, headers=send_headers)

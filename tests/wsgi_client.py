@@ -46,8 +46,15 @@ class WsgiResponse:
 
 
 class ClientBase:
-    """Verb helpers, a cookie jar and Calamari's login dance, over a ``request`` method."""
+    """Verb helpers, a cookie jar and Calamari's login dance, over a ``request`` method.  With ``bearer`` set,
+    every request carries ``Authorization: Bearer <bearer>`` (an API token)."""
     cookies: Dict[str, str]
+    bearer: Optional[str] = None
+
+    def request_headers(self, headers: Optional[Dict[str, str]]) -> Dict[str, str]:
+        """The caller's headers, after the Authorization header of ``bearer``."""
+        own = {'Authorization': f'Bearer {self.bearer}'} if self.bearer is not None else {}
+        return {**own, **(headers or {})}
 
     def request(self, method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
                 raw: Optional[bytes] = None, csrf: bool = True) -> 'WsgiResponse':
@@ -82,10 +89,13 @@ class ClientBase:
 
 
 class WsgiClient(ClientBase):
-    def __init__(self, app: Any, host: str = 'localhost:8002', scheme: str = 'http') -> None:
+    def __init__(self, app: Any, host: str = 'localhost:8002', scheme: str = 'http', bearer: Optional[str] = None,
+                 remote_addr: str = '127.0.0.1') -> None:
         self.app = app
         self.host = host
         self.scheme = scheme
+        self.bearer = bearer
+        self.remote_addr = remote_addr
         self.cookies: Dict[str, str] = {}
 
     def request(self, method: str, url: str, body: Any = None, headers: Optional[Dict[str, str]] = None,
@@ -95,7 +105,7 @@ class WsgiClient(ClientBase):
         env = {
             'REQUEST_METHOD': method, 'PATH_INFO': unquote(parts.path, 'latin-1'), 'QUERY_STRING': parts.query,
             'SERVER_NAME': 'localhost', 'SERVER_PORT': '8002', 'SERVER_PROTOCOL': 'HTTP/1.1',
-            'HTTP_HOST': self.host, 'REMOTE_ADDR': '127.0.0.1', 'REMOTE_PORT': '40000',
+            'HTTP_HOST': self.host, 'REMOTE_ADDR': self.remote_addr, 'REMOTE_PORT': '40000',
             'wsgi.url_scheme': self.scheme, 'wsgi.input': io.BytesIO(data), 'wsgi.errors': io.StringIO(),
             'wsgi.version': (1, 0), 'wsgi.multithread': True, 'wsgi.multiprocess': False,
             'wsgi.run_once': False, 'CONTENT_LENGTH': str(len(data)),
@@ -106,7 +116,7 @@ class WsgiClient(ClientBase):
             env['HTTP_COOKIE'] = '; '.join(f'{k}={v}' for k, v in self.cookies.items())
         if csrf and method not in ('GET', 'HEAD', 'OPTIONS') and 'XSRF-TOKEN' in self.cookies:
             env['HTTP_X_XSRF_TOKEN'] = self.cookies['XSRF-TOKEN']
-        for name, value in (headers or {}).items():
+        for name, value in self.request_headers(headers).items():
             key = name.upper().replace('-', '_')
             env[key if key in ('CONTENT_TYPE', 'CONTENT_LENGTH') else 'HTTP_' + key] = value
         captured: Dict[str, Any] = {}

@@ -9,6 +9,7 @@ from tests import fake_ceph  # noqa: E402
 
 fake_ceph.install()
 
+from calamari_api.auth import Auth, Throttle  # noqa: E402
 from calamari_api.module import Module  # noqa: E402
 from calamari_api.webapp import CalamariApp  # noqa: E402
 from tests.wsgi_client import WsgiClient  # noqa: E402
@@ -66,3 +67,27 @@ def make_client(app, services):
 @pytest.fixture
 def client(make_client):
     return make_client('superuser', 'admin')
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def auth(services, clock):
+    """The services' Auth replaced by one on the same store with an injectable clock, and a user alice."""
+    services.auth = Auth(services.store, services.option, clock=clock, throttle=Throttle(clock))
+    services.auth.create_user('alice', 'alice-pw', email='alice@example.com', role='read/write')
+    return services.auth

@@ -15,30 +15,6 @@ ANON = {'detail': 'Authentication credentials were not provided.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}
 
 
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def auth(services, clock):
-    """The services' Auth replaced by one on the same store with an injectable clock."""
-    services.auth = Auth(services.store, services.option, clock=clock, throttle=Throttle(clock))
-    services.auth.create_user('alice', 'alice-pw', email='alice@example.com', role='read/write')
-    return services.auth
-
-
 @pytest.fixture
 def web(auth, services):
     return CalamariApp(services).wsgi
@@ -298,8 +274,7 @@ def test_role_change_applies_at_once(web, auth):
 
 # -- throttling ---------------------------------------------------------------------------------
 
-def test_throttle_window():
-    clock = Clock()
+def test_throttle_window(clock):
     throttle = Throttle(clock, window=300, user_limit=3, addr_limit=5)
     keys = ('user:a', 'addr:1.2.3.4')
     for _ in range(3):
@@ -315,8 +290,7 @@ def test_throttle_window():
     assert throttle.wait(('user:a',)) == 0
 
 
-def test_throttle_by_address_across_usernames():
-    clock = Clock()
+def test_throttle_by_address_across_usernames(clock):
     throttle = Throttle(clock, user_limit=3, addr_limit=5)
     for i in range(5):
         throttle.failed((f'user:u{i}', 'addr:9.9.9.9'))
@@ -324,8 +298,7 @@ def test_throttle_by_address_across_usernames():
     assert throttle.wait(('user:fresh', 'addr:1.1.1.1')) == 0
 
 
-def test_throttle_memory_is_bounded():
-    clock = Clock()
+def test_throttle_memory_is_bounded(clock):
     throttle = Throttle(clock, window=10, max_keys=100)
     for i in range(100):
         throttle.failed((f'user:u{i}',))

@@ -59,23 +59,42 @@ def test_every_cached_get_answers_the_same_on_both_paths(app, fsid, pair):
         same_answer(full, fast, url, headers={'Accept-Encoding': 'gzip, deflate'})
 
 
-def test_roles_and_sessions_hold_on_the_fast_path(app, fsid, make_client):
+def test_roles_and_sessions_hold_on_the_fast_path(app, fsid, make_client, services):
+    """Refusals on a learned, cached path are the full path's, byte for byte (status, body, headers)."""
     url = f'/api/v2/cluster/{fsid}/osd'
     admin = make_client('superuser', 'fp-admin')
     assert admin.get(url).status_code == 200            # learned and cached
-    hits = app.fast_path.hits
-    assert WsgiClient(app.wsgi).get(url).status_code == 403                          # anonymous
-    forged = WsgiClient(app.wsgi)
-    forged.cookies = {'calamari_sessionid': 'forged', 'XSRF-TOKEN': 'x'}
-    assert forged.get(url).status_code == 403
-    assert make_client('none', 'fp-none').get(url).status_code == 403               # a user in no group
-    reader = make_client('readonly', 'fp-reader').get(url)
+
+    def both(cookies=None, bearer=None, remote_addr='127.0.0.1'):
+        fast, full = (WsgiClient(wsgi, bearer=bearer, remote_addr=remote_addr) for wsgi in (app.wsgi, app.full_path))
+        fast.cookies = full.cookies = dict(cookies or {})
+        hits = app.fast_path.hits
+        response = same_answer(full, fast, url)
+        assert app.fast_path.hits == hits + 1, 'not answered by the fast path'
+        return response
+
+    assert both().status_code == 403                                              # anonymous
+    assert both({'calamari_sessionid': 'forged', 'XSRF-TOKEN': 'x'}).status_code == 403
+    nobody = make_client('none', 'fp-none')
+    refused = both(nobody.cookies)                                                # a user in no group
+    assert refused.status_code == 403 and refused.headers['Allow'] == 'GET, HEAD, OPTIONS'
+    reader = both(make_client('readonly', 'fp-reader').cookies)
     assert reader.status_code == 200 and reader.headers['Allow'] == 'GET, HEAD, OPTIONS'
-    assert admin.get(url).headers['Allow'] == 'GET, HEAD, OPTIONS'                 # the OSD list has GET only
+    token, _ = services.tokens.create('fp-monitor', 'readonly')
+    assert both(bearer=token).status_code == 200
+    bad = both(bearer='calapi_guess', remote_addr='10.9.9.9')
+    assert bad.status_code == 401 and bad.headers['WWW-Authenticate'].startswith('Bearer')
+    assert admin.get(f'/api/v2/cluster/{fsid}x/osd').status_code == 404
     admin.get('/api/v2/auth/logout')
-    assert admin.get(url).status_code == 403                                         # the session is over
-    assert app.fast_path.hits == hits + 2                # the read-only user's GET and the admin's before logout
-    assert make_client('superuser', 'fp-admin2').get('/api/v2/cluster/unknown-fsid/osd').status_code == 404
+    assert both(admin.cookies).status_code == 403                                 # the session is over
+
+
+def test_a_failed_token_counts_once(app, fsid, client):
+    """The fast path answers a refusal itself: the checks (and the throttle's count) run once per request."""
+    url = f'/api/v2/cluster/{fsid}/osd'
+    client.get(url)
+    attacker = WsgiClient(app.wsgi, bearer='calapi_guess', remote_addr='10.0.0.7')
+    assert [attacker.get(url).status_code for _ in range(51)] == [401] * 50 + [429]
 
 
 def test_a_map_change_is_never_served_stale(app, fsid, module, client):
@@ -98,3 +117,11 @@ def test_head_and_unknown_paths_go_the_full_way(app, fsid, client):
     assert head.status_code == 200 and head.content == b''
     assert client.get('/api/v2/no/such/url').status_code == 404
     assert app.fast_path.hits == hits
+
+
+def test_a_new_event_is_never_served_stale(app, services, client):
+    count = client.get('/api/v2/event').json()['count']
+    assert client.get('/api/v2/event').json()['count'] == count         # a fast-path hit
+    services.events.emit('WARNING', 'something happened')
+    page = client.get('/api/v2/event').json()
+    assert page['count'] == count + 1 and page['results'][0]['message'] == 'something happened'

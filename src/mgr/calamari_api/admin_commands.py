@@ -1,5 +1,9 @@
-"""``ceph calamari-api ...`` CLI commands (users, roles, TLS).  Registered with the release's CLI decorators (compat);
-each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the command line."""
+"""``ceph calamari-api ...`` CLI commands (users, roles, API tokens, TLS).  Registered with the release's CLI
+decorators (compat); each handler receives the Module instance.  Secrets come from ``-i <file>``, never from the
+command line; a new API token is printed once and never again.
+
+``mgr`` stays unannotated, like ``self`` in Ceph's own modules: ceph-mgr finds a handler's first optional argument
+by counting its annotations, and one more would make the first optional argument (e.g. ``--role``) required."""
 import errno
 import json
 import os
@@ -10,6 +14,7 @@ from typing import Any, Optional
 from mgr_module import HandleCommandResult
 
 from .auth import NO_ROLE, ROLES
+from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair
 
@@ -26,7 +31,7 @@ def _err(message: str, code: int = -errno.EINVAL) -> HandleCommandResult:
 
 
 @cli_write_command(f'{PREFIX} user-create')
-def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = '',
+def user_create(mgr, username: str, role: str = 'read/write', email: str = '',
                 inbuf: Optional[str] = None) -> HandleCommandResult:
     """Create an API user (role readonly, read/write, superuser or none); the password is read from -i <file>"""
     password = _secret(inbuf)
@@ -42,7 +47,7 @@ def user_create(mgr: Any, username: str, role: str = 'read/write', email: str = 
 
 
 @cli_read_command(f'{PREFIX} user-list')
-def user_list(mgr: Any) -> HandleCommandResult:
+def user_list(mgr) -> HandleCommandResult:
     """List API users and their roles"""
     users = [dict(u.to_api(), role=u.role or NO_ROLE) for u in mgr.services.auth.users()]
     return HandleCommandResult(0, json.dumps(users), '')
@@ -53,7 +58,7 @@ def _find(mgr: Any, username: str) -> Any:
 
 
 @cli_write_command(f'{PREFIX} user-delete')
-def user_delete(mgr: Any, username: str) -> HandleCommandResult:
+def user_delete(mgr, username: str) -> HandleCommandResult:
     """Delete an API user (and end their sessions)"""
     user = _find(mgr, username)
     if user is None:
@@ -63,7 +68,7 @@ def user_delete(mgr: Any, username: str) -> HandleCommandResult:
 
 
 @cli_write_command(f'{PREFIX} user-set-password')
-def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> HandleCommandResult:
+def user_set_password(mgr, username: str, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set a user's password from -i <file> (ends their sessions)"""
     password = _secret(inbuf)
     if not password:
@@ -76,7 +81,7 @@ def user_set_password(mgr: Any, username: str, inbuf: Optional[str] = None) -> H
 
 
 @cli_write_command(f'{PREFIX} user-set-role')
-def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
+def user_set_role(mgr, username: str, role: str) -> HandleCommandResult:
     """Set a user's role: readonly, read/write, superuser or none (no access)"""
     if role not in ROLES + (NO_ROLE,):
         return _err(f'Role must be one of {", ".join(ROLES + (NO_ROLE,))}')
@@ -87,8 +92,39 @@ def user_set_role(mgr: Any, username: str, role: str) -> HandleCommandResult:
     return HandleCommandResult(0, '', f'Role of {username!r} set to {role}')
 
 
+@cli_write_command(f'{PREFIX} token-create')
+def token_create(mgr, name: str, role: str = 'readonly', expires: int = 0) -> HandleCommandResult:
+    """Create an API token (role readonly, read/write or superuser; --expires <seconds>, default never) and print
+    it: it is shown only this once (use it as "Authorization: Bearer <token>")"""
+    try:
+        token, record = mgr.services.tokens.create(name, role, expires=expires or None)
+    except KeyError:
+        return _err(f'Token {name!r} already exists', -errno.EEXIST)
+    except ValueError as e:
+        return _err(str(e))
+    until = f'expires {isoformat(record["expires"])}' if record['expires'] else 'never expires'
+    return HandleCommandResult(0, token + '\n', f'Token {name!r} created (role {role}, {until}); '
+                                                f'it is shown only this once')
+
+
+@cli_read_command(f'{PREFIX} token-list')
+def token_list(mgr) -> HandleCommandResult:
+    """List API tokens: name, role, creation, expiry and last use (never the token)"""
+    tokens = [dict(t, **{k: isoformat(t[k]) if t[k] else None for k in ('created', 'expires', 'last_used')})
+              for t in mgr.services.tokens.list()]
+    return HandleCommandResult(0, json.dumps(tokens), '')
+
+
+@cli_write_command(f'{PREFIX} token-revoke')
+def token_revoke(mgr, name: str) -> HandleCommandResult:
+    """Revoke an API token (at once)"""
+    if not mgr.services.tokens.revoke(name):
+        return _err(f'Token {name!r} does not exist', -errno.ENOENT)
+    return HandleCommandResult(0, '', f'Token {name!r} revoked')
+
+
 @cli_write_command(f'{PREFIX} create-self-signed-cert')
-def create_self_signed_cert(mgr: Any) -> HandleCommandResult:
+def create_self_signed_cert(mgr) -> HandleCommandResult:
     """Make a self-signed TLS certificate (with the openssl tool) and use it"""
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = os.path.join(tmp, 'cert.pem'), os.path.join(tmp, 'key.pem')
@@ -106,7 +142,7 @@ def create_self_signed_cert(mgr: Any) -> HandleCommandResult:
 
 
 @cli_write_command(f'{PREFIX} set-ssl-certificate')
-def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
+def set_ssl_certificate(mgr, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set the TLS certificate (PEM) from -i <file>"""
     if not inbuf or 'BEGIN CERTIFICATE' not in inbuf:
         return _err('Please specify a PEM certificate with "-i <file>"')
@@ -116,7 +152,7 @@ def set_ssl_certificate(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandR
 
 
 @cli_write_command(f'{PREFIX} set-ssl-certificate-key')
-def set_ssl_certificate_key(mgr: Any, inbuf: Optional[str] = None) -> HandleCommandResult:
+def set_ssl_certificate_key(mgr, inbuf: Optional[str] = None) -> HandleCommandResult:
     """Set the TLS private key (PEM) from -i <file>"""
     if not inbuf or 'PRIVATE KEY' not in inbuf:
         return _err('Please specify a PEM private key with "-i <file>"')
@@ -134,7 +170,7 @@ def _pair_warning(mgr: Any) -> str:
 
 
 @cli_read_command(f'{PREFIX} dump-maps')
-def dump_maps(mgr: Any) -> HandleCommandResult:
+def dump_maps(mgr) -> HandleCommandResult:
     """Dump the raw mgr data the API is built from (for support and for refreshing test fixtures)"""
     from .cluster import SOURCES, STORE_SOURCES
     maps = {name: mgr.get(name) for name in SOURCES if name not in ('mon_metadata', 'mds_metadata', 'servers')

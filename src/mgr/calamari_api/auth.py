@@ -47,7 +47,8 @@ class Throttle:
                  addr_limit: int = 50, max_keys: int = 10000) -> None:
         self._clock = clock
         self.window = window
-        self.limits = {'user': user_limit, 'addr': addr_limit}
+        # bearer:<ip> counts failed API tokens apart from failed logins, with the same per-address limit
+        self.limits = {'user': user_limit, 'addr': addr_limit, 'bearer': addr_limit}
         self._max_keys = max_keys
         self._failures: Dict[str, List[float]] = {}
         self._lock = threading.Lock()
@@ -81,6 +82,17 @@ class Throttle:
             for key in keys:
                 limit = self.limits[key.split(':', 1)[0]]
                 self._failures[key] = (self._failures.get(key, []) + [now])[-limit:]
+
+    def refuse(self, keys: Tuple[str, ...], what: str, who: str) -> None:
+        """Raise 429 (DRF's Throttled body, with Retry-After) if these keys failed too often; log ``what``."""
+        wait = self.wait(keys)
+        if wait <= 0:
+            return
+        seconds = max(1, math.ceil(wait))
+        log.warning('%s refused for %s: too many failed attempts (retry in %ds)', what, who, seconds)
+        plural = '' if seconds == 1 else 's'
+        raise ApiError(429, {'detail': f'Request was throttled. Expected available in {seconds} second{plural}.'},
+                       headers={'Retry-After': str(seconds)})
 
     def succeeded(self, key: str) -> None:
         with self._lock:
@@ -141,7 +153,15 @@ def same_origin(url: str, origin: str) -> bool:
         return False
 
 
-class User:
+class Principal:
+    """Who a request runs as: a user (session) or an API token.  The role checks read only ``role``."""
+    role: Optional[str] = None
+    bearer = False                # authenticated by an API token: no cookie, so no CSRF check
+    readonly = property(lambda self: self.role == 'readonly')
+    superuser = property(lambda self: self.role == 'superuser')
+
+
+class User(Principal):
     def __init__(self, record: Dict[str, Any]) -> None:
         self.record = record
 
@@ -149,14 +169,13 @@ class User:
     username = property(lambda self: self.record['username'])
     email = property(lambda self: self.record.get('email', ''))
     role = property(lambda self: self.record.get('role'))
-    readonly = property(lambda self: self.role == 'readonly')
-    superuser = property(lambda self: self.role == 'superuser')
 
     def to_api(self) -> Dict[str, Any]:
         return {'id': self.id, 'username': self.username, 'email': self.email}
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the store keeps of a secret (session id, API token): its SHA-256."""
     return hashlib.sha256(token.encode('utf-8')).hexdigest()
 
 
@@ -323,14 +342,7 @@ class Auth:
         """Check credentials; return a new (session id, csrf token) or raise 401/429."""
         shown = username[:64]
         keys = (f'user:{username[:256]}', f'addr:{request.remote_addr}')
-        wait = self.throttle.wait(keys)
-        if wait > 0:
-            seconds = max(1, math.ceil(wait))
-            log.warning('login refused for %r from %s: too many failed attempts (retry in %ds)',
-                        shown, request.remote_addr, seconds)
-            plural = '' if seconds == 1 else 's'        # DRF's Throttled, the shape a DRF client knows
-            raise ApiError(429, {'detail': f'Request was throttled. Expected available in {seconds} second{plural}.'},
-                           headers={'Retry-After': str(seconds)})
+        self.throttle.refuse(keys, 'login', f'{shown!r} from {request.remote_addr}')
         user = self._verify(username, password)
         if user is None:
             self.throttle.failed(keys)
@@ -344,7 +356,7 @@ class Auth:
         csrf = secrets.token_urlsafe(24)
         now = self._clock()
         session = {'user_id': user.id, 'csrf': csrf, 'created': now, 'expires': now + self.session_expire()}
-        key = _token_hash(session_id)
+        key = token_hash(session_id)
         self.expire_sessions()
         with self._lock:
             self._sessions[key] = session
@@ -358,14 +370,14 @@ class Auth:
     def logout(self, session_id: Optional[str]) -> None:
         if not session_id:
             return
-        key = _token_hash(session_id)
+        key = token_hash(session_id)
         with self._lock:
             ended = self._pop_sessions([key])
         self._delete_stored(ended)
 
     def session_key(self, request: ApiRequest) -> Optional[str]:
         session_id = request.cookies.get(SESSION_COOKIE)
-        return _token_hash(session_id) if session_id else None
+        return token_hash(session_id) if session_id else None
 
     def _session(self, request: ApiRequest) -> Optional[Dict[str, Any]]:
         key = self.session_key(request)

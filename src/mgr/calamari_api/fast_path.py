@@ -7,9 +7,9 @@ it from the cache, and hands every other request to CherryPy unchanged.
 
 "Only when" is kept by running the same code, not a copy of it: the route comes from what Routes resolved for
 the same path before (the fast path learns path → route from the full path and never matches URLs itself), and
-authentication, the role check, the fsid check, the cache key and the response headers are the full path's own
-functions.  Anything that is not a plain cache hit (no session, a 403, a stale entry, HEAD, a query the route has
-not seen) goes to the full path, which then answers exactly as it always did.
+authentication, the role check, the fsid check, the cache key and the responses (errors of those checks included)
+are the full path's own functions.  A stale entry, HEAD, or a path the full path has not served yet goes to the full
+path, which then answers exactly as it always did.
 """
 from http.cookies import CookieError, SimpleCookie
 from threading import Lock
@@ -71,16 +71,19 @@ class FastPath:
         app = self.app
         try:
             request = request_from_environ(environ, self._parsed_cookies, self._header_name)
-            user = app.check_access(learned.endpoint, learned.route, request)
-            if 'fsid' in learned.params:
-                app.check_fsid(learned.params['fsid'], learned.route)
-        except (ApiError, CookieError):
+        except CookieError:
             return None
-        rendered = app.responses.peek(app.cache_key(learned.route, request), learned.handler.cache_deps)
-        if rendered is None:
-            return None
-        status, headers, body = app.rendered_response(rendered, request)
-        headers.append(('Allow', learned.endpoint.allow(user)))
+        try:
+            user = app.check_access(learned.endpoint, learned.route, request, learned.params)
+        except ApiError as e:
+            # answered here, as the full path would: its checks must not run twice (failed tokens are throttled)
+            status, headers, body = app.error_response(e)
+        else:
+            rendered = app.responses.peek(app.cache_key(learned.route, request), learned.handler.cache_deps)
+            if rendered is None:
+                return None
+            status, headers, body = app.rendered_response(rendered, request)
+            headers.append(('Allow', learned.endpoint.allow(user)))
         headers.append(('Server', app.server_header))
         if body:
             headers.append(('Content-Length', str(len(body))))

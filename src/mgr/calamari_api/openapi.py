@@ -74,6 +74,16 @@ ERRORS = {
     '503': 'The cluster cannot answer right now: {"detail": ...} or a JSON string',
 }
 
+# API tokens (tokens.py): the bearer scheme beside the session schemes, and what a bearer request may also get.
+BEARER_SCHEME = {'type': 'http', 'scheme': 'bearer',
+                 'description': 'an API token from "ceph calamari-api token-create" (no cookie, no XSRF header)'}
+BEARER_ERRORS = {
+    '401': {'description': 'Bearer token missing, malformed, unknown, revoked or expired (WWW-Authenticate: Bearer)',
+            'content': {'application/json': {'schema': {}}}},
+    '429': {'description': 'Too many failed token attempts from this address (Retry-After)',
+            'content': {'application/json': {'schema': {}}}},
+}
+
 
 def openapi_path(version: str, pattern: str) -> str:
     return f'/api/{version}/{pattern.rstrip("*")}'.rstrip('/') or '/'
@@ -131,6 +141,8 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
         responses['415'] = {'description': 'The body is not text/plain'}
     if route.public:
         operation['security'] = []
+    else:
+        responses.update(BEARER_ERRORS)
     return operation
 
 
@@ -149,14 +161,16 @@ def build_document(controllers: Optional[Dict[str, Any]] = None) -> Dict[str, An
                  'description': 'Log in with GET then POST /api/v2/auth/login (cookies calamari_sessionid and '
                                 'XSRF-TOKEN); send the XSRF-TOKEN value in X-XSRF-TOKEN (or X-CSRFToken) on '
                                 'POST/PUT/PATCH/DELETE. Writes answer 202 {"request_id"}: poll '
-                                '/api/v2/request/<id> until state is "complete".'},
+                                '/api/v2/request/<id> until state is "complete". Scripts may instead send '
+                                '"Authorization: Bearer <token>" (ceph calamari-api token-create).'},
         'servers': [{'url': '/'}],
-        'security': [{'session': [], 'xsrf': []}],
+        'security': [{'session': [], 'xsrf': []}, {'bearerAuth': []}],
         'components': {
             'securitySchemes': {
                 'session': {'type': 'apiKey', 'in': 'cookie', 'name': 'calamari_sessionid'},
                 'xsrf': {'type': 'apiKey', 'in': 'header', 'name': 'X-XSRF-TOKEN',
                          'description': 'the XSRF-TOKEN cookie value; needed on unsafe methods'},
+                'bearerAuth': BEARER_SCHEME,
             },
             'schemas': schemas,
         },

@@ -16,6 +16,13 @@ from .webapp import MAX_BODY_BYTES
 log = logging.getLogger(__name__)
 
 
+# Calamari's UIs poll every few seconds from every open browser: keep their connections (cheroot keeps only 10 idle
+# keep-alive connections by default and closes the rest after each response, so each poll paid a TCP and TLS
+# handshake), and let a burst of them connect at once.
+KEEPALIVE_CONNECTIONS = 1024
+LISTEN_BACKLOG = 1024
+
+
 class ServerConfigError(Exception):
     pass
 
@@ -29,7 +36,8 @@ class HttpServer:
         self.port = port
         self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
         self.server = wsgi.Server((addr, port), app, numthreads=threads, server_name='calamari_api',
-                                  timeout=int(socket_timeout), max=-1, request_queue_size=64)
+                                  timeout=int(socket_timeout), max=-1, request_queue_size=LISTEN_BACKLOG)
+        self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         self.server.max_request_body_size = MAX_BODY_BYTES
         # cheroot reports errors on sys.stderr, which ceph-mgr has closed: writing there raised inside the
         # accept loop and one failed TLS handshake stopped the whole server.

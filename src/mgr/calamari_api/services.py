@@ -9,6 +9,7 @@ from .mon_queries import MonQueries
 from .requests import RequestEngine
 from .sampler import HistorySampler
 from .store import KVStore
+from .tokens import Tokens
 
 
 class Services:
@@ -19,7 +20,9 @@ class Services:
         self.cluster = ClusterState(mgr)
         self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
-        self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
+        self.tokens = Tokens(self.store, self.auth.throttle)
+        self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000,
+                               on_change=lambda: self.cluster.touch('events'))
         self.hosts = Hosts(mgr, self.cluster, self.store, option)
         self.event_generator = EventGenerator(self.events, self.cluster, self.hosts, self.store)
         self.requests = RequestEngine(mgr, self.store, self.cluster,
@@ -41,6 +44,7 @@ class Services:
         self.event_generator.stop()
         self.requests.stop()
         self.mon_queries.stop()
+        self.tokens.flush()
 
     def notify(self, notify_type: str, notify_id: Any) -> None:
         """Fan a mgr notification out to the components; must stay fast (runs on the mgr's finisher)."""

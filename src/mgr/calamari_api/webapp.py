@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlencode
 
 import cherrypy
 from cherrypy import _cplogging
+from cherrypy.lib import httputil
 
 from . import routes as route_table
 from .cluster import MAX_AGE
@@ -229,7 +230,7 @@ class CalamariApp:
     def rendered_response(rendered: Rendered, request: Optional[ApiRequest]) -> Tuple[str, List[Tuple[str, str]],
                                                                                       bytes]:
         """A cached 200 (status, headers, body): 304 when the client has it already, gzip when it accepts it."""
-        headers = [('ETag', rendered.etag), ('Vary', 'Accept-Encoding, Cookie')]
+        headers = [('ETag', rendered.etag), ('Vary', 'Accept-Encoding, Cookie, Authorization')]
         request_headers = request.headers if request else {}
         if rendered.etag in (request_headers.get('If-None-Match') or '').replace(' ', '').split(','):
             return '304 Not Modified', headers, b''
@@ -239,13 +240,35 @@ class CalamariApp:
             return '200 OK', headers, rendered.gzipped
         return '200 OK', headers, rendered.body
 
-    def check_access(self, endpoint: Endpoint, route: route_table.Route, request: ApiRequest) -> Any:
-        """Authentication and the role check for a GET of a non-public route; the user (None when public)."""
-        if endpoint.public or route.public:
-            return None
-        request.user = self.services.auth.authenticate(request)      # raises 403 when anonymous
-        self.services.auth.check_role(request)
-        return request.user
+    def authenticate(self, request: ApiRequest) -> Any:
+        """An API token (401 when bad) or else a session (403 when anonymous)."""
+        return self.services.tokens.authenticate(request) or self.services.auth.authenticate(request)
+
+    def check_access(self, endpoint: Endpoint, route: route_table.Route, request: ApiRequest,
+                     params: Dict[str, str]) -> Any:
+        """``run``'s checks for a GET, in its order: authentication, the role, the fsid.  The user (None on a public
+        route); the ApiError ``run`` would raise, with the Allow header it would carry."""
+        user = None
+        if not (endpoint.public or route.public):
+            request.user = user = self.authenticate(request)
+        try:
+            if user is not None:
+                self.services.auth.check_role(request)
+            if 'fsid' in params:
+                self.check_fsid(params['fsid'], route)
+        except ApiError as e:
+            e.headers['Allow'] = endpoint.allow(user)
+            raise
+        return user
+
+    @staticmethod
+    def error_response(error: ApiError) -> Tuple[str, List[Tuple[str, str]], bytes]:
+        """What ``respond`` sends for an ApiError raised before a handler ran (status, headers, body)."""
+        status = '%d %s' % httputil.valid_status(error.status)[:2]
+        headers = list(error.headers.items())
+        if error.body is None:
+            return status, headers, b''
+        return status, headers + [('Content-Type', 'application/json')], render_json(error.body)
 
     @staticmethod
     def cache_key(route: route_table.Route, request: ApiRequest) -> Tuple[Any, ...]:
@@ -259,10 +282,10 @@ class CalamariApp:
         auth = self.services.auth
         public = endpoint.public or (method in endpoint.actions and endpoint.actions[method][0].public)
         if not public:
-            request.user = auth.authenticate(request)      # raises 403 when anonymous
+            request.user = self.authenticate(request)
             # Set before the checks below, so their 403s carry it too (DRF/IsRoleAllowed did).
             cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
-            if method not in SAFE_METHODS:
+            if method not in SAFE_METHODS and not request.user.bearer:
                 auth.check_csrf(request)
             auth.check_role(request)
         else:

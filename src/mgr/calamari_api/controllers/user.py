@@ -10,6 +10,7 @@ Fields ``id``, ``username``, ``email``; ``password`` is write-only.  Who may do 
   ``ceph calamari-api user-set-role``.
 - PATCH without ``password`` keeps it (Calamari answered 500); PUT needs ``username`` and ``password``.
 - A password change ends the user's other sessions and keeps the one that made it.
+- An API token is no account: with one, ``user/me`` is a 404 (its role still governs the other actions).
 """
 from typing import Any, Dict, List
 
@@ -50,7 +51,7 @@ def _user_number(user_id: str) -> int:
 class UserController(BaseController):
     def _target(self, request: ApiRequest, user_id: str) -> User:
         user = request.user if user_id == 'me' else self.services.auth.user_by_id(_user_number(user_id))
-        if user is None:
+        if user is None or user.id is None:         # an API token is no account: it has no "me"
             raise not_found()
         return user
 
@@ -80,6 +81,8 @@ class UserController(BaseController):
         target = self._target(request, user_id)
         if target.id != request.user.id:
             raise detail(403, 'Permission denied')
+        if request.user.id is None:                 # an API token: no account to change
+            raise not_found()
         body = request.json_object()
         required = REQUIRED_FIELDS if request.method == 'PUT' else ()
         errors = _field_errors(body, required)
