@@ -11,6 +11,8 @@ from calamari_api.local_metrics import (HostReading, cpu_counters, disk_counters
                                         memory_gauges, network_counters)
 from calamari_api.sampler import HistorySampler, Rates, cluster_metrics
 from calamari_api.views import graphite as g
+from calamari_api.webapp import CalamariApp
+from tests.wsgi_client import WsgiClient
 
 NOW = 1_800_000_000.0      # a multiple of 900
 
@@ -372,3 +374,13 @@ def test_graphite_needs_a_session(anon, make_client, sampled):
         assert make_client('readonly', 'reader').get(url).status_code == 200
         assert make_client('none', 'nobody').get(url).status_code == 403
     assert anon.get('/graphite/metrics/find').status_code == 403
+
+
+def test_graphite_takes_an_api_token(services, sampled):
+    """A graphite client (e.g. a dashboard tool) with a read-only token, no session."""
+    token = services.tokens.create('graphs', 'readonly')[0]
+    client = WsgiClient(CalamariApp(services).wsgi)
+    response = client.get('/graphite/metrics/find?query=servers.*', headers={'Authorization': f'Bearer {token}'})
+    assert response.status_code == 200 and response.json()[0]['text'] == 'vm'
+    response = client.get('/graphite/render?target=a', headers={'Authorization': 'Bearer calapi_nonsense'})
+    assert response.status_code == 401
