@@ -164,7 +164,8 @@ def test_this_hosts_metrics_and_empty_other_hosts(cluster, client, sampling):
 
 def test_coarse_history_survives_a_failover(cluster, client, fsid, sampling):
     coarse = INTERVAL * 15
-    target = f'ceph.cluster.{fsid}.df.total_bytes'
+    host = cluster.ceph_json('mgr', 'metadata', cluster.ceph_json('mgr', 'dump')['active_name'])['hostname']
+    target = f"servers.{host.replace('.', '_')}.memory.MemTotal"       # a gauge every sample has
 
     def persisted():
         keys = [k for k in cluster.ceph_json('config-key', 'ls') if k.startswith('mgr/calamari_api/history/')]
