@@ -16,7 +16,8 @@ WEIRD_STRINGS = ['', ' ', 'x' * 300, '../../etc/passwd', '%00', '\u2603\u00e9\u4
                  '1e308', '9' * 40, "'; DROP TABLE", '<script>', 'me', '..', '/']
 WEIRD_VALUES: List[Any] = [None, True, False, 0, -1, 1, 2 ** 63, -2 ** 63, 10 ** 40, 1.5, float('1e308'), '',
                            'abc', '64', '\u2603', [], [1, 2], {}, {'a': 1}, ['x'] * 50]
-QUERY_KEYS = ['page', 'page_size', 'state', 'severity', 'pool', 'id__in[]', 'lines', 'defaults', 'size', 'format']
+QUERY_KEYS = ['page', 'page_size', 'state', 'severity', 'pool', 'id__in[]', 'lines', 'defaults', 'size', 'format',
+              'target', 'from', 'until', 'query', 'jsonp']     # (the last five: graphite's)
 # Writes that would change the shared real cluster for good are fuzzed with invalid bodies only.
 DESTRUCTIVE = {'cluster.forget', 'server.forget', 'key.bulk_delete', 'key.delete', 'user.delete', 'pool.delete',
                'osd.update', 'osd_config.update', 'osd.apply_command', 'pool.update', 'pool.create',
@@ -89,7 +90,7 @@ class Fuzzer:
                 path = path.replace('{%s}' % name, quote(self.path_value(name), safe='/'), 1)
             if route.pattern.endswith('*') and self.rng.random() < 0.3:
                 path += self.rng.choice(['/', 'xyz', '/a/b'])
-            url = f'/api/{version}/{path}'.replace(' ', '%20')
+            url = (f'/api/{version}/{path}' if version else f'/{path}').replace(' ', '%20')    # '': outside /api
             query = self.query()
             if query:
                 url += '?' + query

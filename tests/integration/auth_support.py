@@ -7,24 +7,25 @@ from calamari_api import routes
 
 ANON = {'detail': 'Authentication credentials were not provided.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}
-PUBLIC = {'auth.login_form', 'auth.login', 'auth.logout', 'info.get', 'info.openapi'}
+PUBLIC = {'auth.login_form', 'auth.login', 'auth.logout', 'info.get', 'info.openapi', 'ui.root', 'ui.app'}
 UNSAFE = ('POST', 'PUT', 'PATCH', 'DELETE')
 
 
 def sample_values(fsid):
     return {'fsid': fsid, 'request_id': '0', 'osd_id': '0', 'pool_id': '1', 'type_id': '0', 'node_id': '-1',
             'rule_id': '0', 'mon_id': 'a', 'fqdn': socket.getfqdn(), 'minion_id': socket.getfqdn(),
-            'key': 'mon_max_pool_pg_num', 'sync_type': 'osd_map', 'command': 'scrub', 'log_path': 'ceph.log',
-            'user_id': '0'}
+            'key': 'mon_max_pool_pg_num', 'sync_type': 'osd_map', 'command': 'scrub', 'log_path': 'ceph/ceph.log',
+            'user_id': '0', 'any_fsid': fsid, 'ui_app': 'login'}
 
 
 def route_urls(fsid):
-    """(method, url, route) for every route of the table and every API version it is served under."""
+    """(method, url, route) for every route of the table and every API version it is served under (version '':
+    outside /api: graphite, the web apps)."""
     values = sample_values(fsid)
     for route in routes.ROUTES:
         path = re.sub(r'{(\w+)}', lambda m: values[m.group(1)], route.pattern.rstrip('*'))
         for version in route.versions:
-            yield route.method, f'/api/{version}/{path}', route
+            yield route.method, f'/api/{version}/{path}' if version else f'/{path}', route
 
 
 def check_readonly_everywhere(client, fsid):

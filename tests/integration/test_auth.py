@@ -78,8 +78,9 @@ def test_readonly_user_everywhere(cluster, fsid):
         cluster.ceph('calamari-api', 'user-delete', name)
 
 
-def expected_allow(route):
-    methods = {r.method for r in routes.ROUTES if r.pattern == route.pattern} | {'OPTIONS'}
+def expected_allow(route, url):
+    version = url.split('/')[2] if url.startswith('/api/') else ''
+    methods = {r.method for r in routes.ROUTES if r.pattern == route.pattern and version in r.versions} | {'OPTIONS'}
     if 'GET' in methods:
         methods.add('HEAD')
     return ', '.join(m for m in ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS') if m in methods)
@@ -92,7 +93,7 @@ def test_head_answers_like_get_and_allow_lists_the_bound_methods(cluster, fsid, 
             continue
         get, head = client.get(url), client.request('HEAD', url)
         assert head.status_code == get.status_code and head.content == b'', url
-        assert get.headers['Allow'] == head.headers['Allow'] == expected_allow(route), url
+        assert get.headers['Allow'] == head.headers['Allow'] == expected_allow(route, url), url
 
 
 def test_allow_header_for_a_superuser(client, fsid):
@@ -177,6 +178,9 @@ def test_user_resource(client, cluster):
     assert response.status_code == 200 and response.json()['email'] == 'other@example.com'
     response = client.patch(f'/api/v2/user/{created["id"]}', {'password': 'hijack'})
     assert (response.status_code, response.json()) == (403, {'detail': 'Permission denied'})
+    for method in ('PUT', 'PATCH'):            # a user that does not exist: 404 (Calamari looked it up first)
+        response = made.request(method, '/api/v2/user/999999', {'username': 'x', 'password': 'hijack'})
+        assert (response.status_code, response.json()) == (404, {'detail': 'Not found'})
     response = made.post('/api/v2/user', {'username': name + 'x', 'password': 'x'})
     assert (response.status_code, response.json()) == (403, DENIED)
     assert client.delete(f'/api/v2/user/{created["id"]}').status_code == 204

@@ -37,6 +37,8 @@ def test_info_without_login(anon):
 def test_errors(client, fsid):
     assert client.get('/api/v2/cluster/nope').status_code == 404
     assert client.get('/api/v2/cluster/nope/pool').json() == 'Object of type cluster with id nope not found'
+    response = client.delete('/api/v2/cluster/nope')        # only a GET of cluster/<fsid> had an empty body
+    assert (response.status_code, response.json()) == (404, 'Object of type cluster with id nope not found')
     response = client.request('PUT', f'/api/v2/cluster/{fsid}', body={})
     assert response.status_code == 405
     assert response.json() == {'detail': "Method 'PUT' not allowed."}

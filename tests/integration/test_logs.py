@@ -28,10 +28,10 @@ def test_server_log_files_and_tail(cluster, client, log_dir):
     host = cluster.ceph_json('mgr', 'metadata', cluster.ceph_json('mgr', 'dump')['active_name'])['hostname']
     files = client.get(f'/api/v2/server/{host}/log').json()
     assert files == sorted(files)
-    assert 'ceph.log' in files
+    assert 'ceph/ceph.log' in files            # relative to /var/log, as Calamari listed them
     on_disk = {f for f in os.listdir(log_dir) if os.path.isfile(os.path.join(log_dir, f))}
-    assert set(files) <= on_disk
-    tail = client.get(f'/api/v2/server/{host}/log/ceph.log?lines=3').json()['lines'].split('\n')
+    assert {f[len('ceph/'):] for f in files} <= on_disk
+    tail = client.get(f'/api/v2/server/{host}/log/ceph/ceph.log?lines=3').json()['lines'].split('\n')
     with open(os.path.join(log_dir, 'ceph.log')) as f:
         content = f.read().rstrip('\n').split('\n')
     assert len(tail) == 3 and set(tail) <= set(content[-50:])
@@ -42,17 +42,18 @@ def test_server_log_path_traversal_refused(cluster, client, log_dir):
     assert client.get(f'/api/v2/server/{host}/log/../ceph.conf').status_code in (400, 404)
     assert client.get(f'/api/v2/server/{host}/log/x/../../ceph.conf').status_code in (400, 404)
     assert client.get(f'/api/v2/server/{host}/log//etc/passwd').status_code in (400, 404)
-    assert client.get(f'/api/v2/server/{host}/log/no-such.log').status_code == 404
+    assert client.get(f'/api/v2/server/{host}/log/ceph/no-such.log').status_code == 404
+    assert client.get(f'/api/v2/server/{host}/log/ceph/../ceph.conf').status_code in (400, 404)
     link = os.path.join(log_dir, 'cal-escape.log')
     os.symlink(os.path.join(cluster.dir, 'ceph.conf'), link)
     try:
-        assert 'cal-escape.log' not in client.get(f'/api/v2/server/{host}/log').json()
-        assert client.get(f'/api/v2/server/{host}/log/cal-escape.log').status_code in (400, 404)
+        assert 'ceph/cal-escape.log' not in client.get(f'/api/v2/server/{host}/log').json()
+        assert client.get(f'/api/v2/server/{host}/log/ceph/cal-escape.log').status_code in (400, 404)
     finally:
         os.unlink(link)
 
 
 def test_other_hosts_logs_unavailable(client):
-    for url in ('/api/v2/server/other-host/log', '/api/v2/server/other-host/log/ceph.log'):
+    for url in ('/api/v2/server/other-host/log', '/api/v2/server/other-host/log/ceph/ceph.log'):
         response = client.get(url)
         assert response.status_code == 503 and response.content == b''

@@ -69,6 +69,18 @@ def test_pool_lifecycle(client, cluster, pools, cleanup):
     assert response.status_code == 404
 
 
+def test_min_size_zero_means_size_minus_half(client, cluster, pools, cleanup):
+    """Calamari's "default" min_size, whatever osd_pool_default_min_size says (1 on the test cluster)."""
+    name = NAME + '-min-size'
+    cleanup.append(name)
+    finished(client, client.post(pools, {'name': name, 'pg_num': 1, 'size': 3, 'min_size': 0}))
+    pool = pool_detail(cluster, name)
+    assert (pool['size'], pool['min_size']) == (3, 2)
+    finished(client, client.patch(f"{pools}/{pool['pool_id']}", {'size': 2, 'min_size': 0}))
+    pool = pool_detail(cluster, name)
+    assert (pool['size'], pool['min_size']) == (2, 1)
+
+
 def test_validation_errors(client, pools):
     assert client.post(pools, {}).json() == {'pg_num': 'Required during POST', 'name': 'Required during POST'}
     response = client.post(pools, {'name': NAME, 'pg_num': 8, 'crush_ruleset': 666})

@@ -15,7 +15,8 @@ def test_no_5xx_and_healthy_after_fuzzing(cluster, anon, fsid, capsys):
     fqdn = clients['readonly'].get('/api/v2/server').json()[0]['fqdn']
     ids = {'osd_id': ['0', '1', '999'], 'pool_id': ['1', '4242'], 'mon_id': ['a', 'zz'], 'fqdn': [fqdn, 'nohost'],
            'minion_id': [fqdn, 'nohost'], 'user_id': ['1', 'me', '999'], 'sync_type': ['osd_map', 'nope'],
-           'key': ['osd_pool_default_size', 'nokey'], 'command': ['scrub', 'bogus'], 'log_path': ['ceph.log', 'x']}
+           'key': ['osd_pool_default_size', 'nokey'], 'command': ['scrub', 'bogus'], 'log_path': ['ceph/ceph.log', 'x'],
+           'any_fsid': [fsid, 'nope'], 'ui_app': ['login', 'dashboard']}
     try:
         tried, statuses, failures = run_fuzz(clients, fsid, ids, COUNT, seed=7, safe_writes=True,
                                              skip=lambda route, method: route.action in SKIPPED)

@@ -11,7 +11,8 @@ IGNORED_HEADERS = {'date'}
 def cached_get_urls(app, fsid):
     """A URL for every cached GET route of the table (ids the fixture has)."""
     values = {'fsid': fsid, 'osd_id': '0', 'pool_id': '1', 'rule_id': '0', 'node_id': '-1', 'type_id': '1',
-              'mon_id': 'a', 'key': 'cluster', 'fqdn': 'vm', 'request_id': 'x', 'minion_id': 'vm', 'user_id': '1'}
+              'mon_id': 'a', 'key': 'cluster', 'fqdn': 'vm', 'request_id': 'x', 'minion_id': 'vm', 'user_id': '1',
+              'any_fsid': fsid}
     urls = []
     for route in routes.ROUTES:
         handler = getattr(app.controllers[route.controller], route.method_name)

@@ -19,6 +19,11 @@ def test_unknown_fsid(client):
     response = client.get('/api/v2/cluster/00000000-0000/osd')
     assert response.status_code == 404
     assert response.json() == 'Object of type cluster with id 00000000-0000 not found'
+    # only a GET of cluster/<fsid> had an empty body in Calamari
+    response = client.delete('/api/v2/cluster/00000000-0000')
+    assert response.status_code == 404
+    assert response.json() == 'Object of type cluster with id 00000000-0000 not found'
+    assert client.request('HEAD', '/api/v2/cluster/00000000-0000').status_code == 404
 
 
 def test_info_is_public(anon):

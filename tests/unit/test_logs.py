@@ -57,23 +57,26 @@ def logdir(tmp_path, module):
 
 
 def test_server_files(client, logdir):
-    assert client.get('/api/v2/server/vm/log').json() == ['ceph.log', 'mgr.x.log', 'sub/x.log']
+    assert client.get('/api/v2/server/vm/log').json() == ['ceph/ceph.log', 'ceph/mgr.x.log', 'ceph/sub/x.log']
 
 
 def test_server_tail(client, logdir):
-    assert client.get('/api/v2/server/vm/log/ceph.log?lines=3').json() == {'lines': 'line 97\nline 98\nline 99'}
-    assert client.get('/api/v2/server/vm/log/ceph.log').json()['lines'].split('\n')[0] == 'line 60'
-    assert client.get('/api/v2/server/vm/log/sub/x.log').json() == {'lines': 'x'}
-    assert client.get('/api/v2/server/vm/log/ceph.log?lines=0').status_code == 400
+    assert client.get('/api/v2/server/vm/log/ceph/ceph.log?lines=3').json() == {'lines': 'line 97\nline 98\nline 99'}
+    assert client.get('/api/v2/server/vm/log/ceph/ceph.log').json()['lines'].split('\n')[0] == 'line 60'
+    assert client.get('/api/v2/server/vm/log/ceph/sub/x.log').json() == {'lines': 'x'}
+    assert client.get('/api/v2/server/vm/log/ceph/ceph.log?lines=0').status_code == 400
+    # paths are relative to /var/log, as Calamari listed them: only the Ceph log directory, "ceph/", exists
+    assert client.get('/api/v2/server/vm/log/ceph.log').status_code == 404
 
 
-@pytest.mark.parametrize('path', ['../x', 'sub/../../x', 'escape.log', '%2Fetc%2Fpasswd'])
+@pytest.mark.parametrize('path', ['../x', 'sub/../../x', 'escape.log', '%2Fetc%2Fpasswd', 'ceph/../x',
+                                  'ceph/sub/../../x', 'ceph/escape.log', 'ceph/%2Fetc%2Fpasswd'])
 def test_server_tail_refuses_escapes(client, logdir, path):
     assert client.get(f'/api/v2/server/vm/log/{path}').status_code in (400, 404)
 
 
 def test_server_tail_missing(client, logdir):
-    assert client.get('/api/v2/server/vm/log/nope.log').status_code == 404
+    assert client.get('/api/v2/server/vm/log/ceph/nope.log').status_code == 404
 
 
 def test_other_hosts_are_unavailable(client, logdir):

@@ -187,6 +187,17 @@ def test_create_fails_with_the_mons_message(client, pools, module, services):
     assert [c['prefix'] for c in sent(module)] == ['osd pool create']
 
 
+@pytest.mark.parametrize('size,min_size,expected', [(3, 0, 2), (4, 0, 2), (5, 0, 3), (3, None, 1)])
+def test_create_min_size_zero_means_size_minus_half(client, pools, module, mon, size, min_size, expected):
+    """An explicit 0 is Calamari's default (size - size // 2) even when osd_pool_default_min_size (1 in the
+    fixture) says otherwise; an absent min_size takes the cluster default."""
+    body = {'name': f'mz{size}{min_size}', 'pg_num': 8, 'size': size}
+    if min_size is not None:
+        body['min_size'] = min_size
+    assert client.post(pools, body).status_code == 202
+    assert {'prefix': 'osd pool set', 'pool': body['name'], 'var': 'min_size', 'val': str(expected)} in sent(module)
+
+
 @pytest.mark.parametrize('size,min_size,expected', [(4, 5, 4), (4, 0, 2), (3, 2, 2), (1, 0, 1)])
 def test_patch_min_size_clamping(client, pools, module, mon, size, min_size, expected):
     pool = existing_pool(module)

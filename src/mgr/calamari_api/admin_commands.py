@@ -184,3 +184,9 @@ def dump_maps(mgr) -> HandleCommandResult:
     maps['df'] = mgr.get('df')
     maps['pg_status'] = mgr.get('pg_status')
     return HandleCommandResult(0, json.dumps(maps, indent=1, sort_keys=True), '')
+
+
+@cli_read_command(f'{PREFIX} history-status')
+def history_status(mgr: Any) -> HandleCommandResult:
+    """Show the graphite history: interval, retention, series kept, the bytes of their rings, CPU of the last sample"""
+    return HandleCommandResult(0, json.dumps(mgr.services.history.status()), '')

@@ -140,10 +140,11 @@ class ClusterState:
 
     @property
     def update_time(self) -> str:
-        if self._update_time is None:
-            self.source('mon_map')
-        return isoformat(self._update_time or self._clock())
+        return isoformat(self.update_timestamp)
 
     @property
     def update_timestamp(self) -> float:
+        """When a map last changed (the first read of a map, until a notification comes)."""
+        if self._update_time is None:
+            self.source('mon_map')
         return self._update_time or self._clock()

@@ -63,6 +63,16 @@ class Response:
         self.empty = empty or status in (204, 304)
 
 
+class RawResponse(Response):
+    """A body that is not JSON (graphite's JSONP and text errors, the web apps' files)."""
+
+    def __init__(self, raw: bytes, content_type: str, status: int = 200,
+                 headers: Optional[Dict[str, str]] = None) -> None:
+        super().__init__(status, None, headers)
+        self.raw = raw
+        self.content_type = content_type
+
+
 def accepted(request_id: str) -> Response:
     """202 for an operation that became a tracked request."""
     return Response(202, {'request_id': request_id})

@@ -12,7 +12,7 @@ from .views.server import OS_FAMILY, OS_NAME
 SIOCGIFADDR = 0x8915
 
 
-def _read(path: str) -> str:
+def read_text(path: str) -> str:
     try:
         with open(path) as f:
             return f.read()
@@ -64,7 +64,7 @@ def _ipv6_by_interface(if_inet6: str) -> Dict[str, List[str]]:
 
 
 def ip_interfaces() -> Dict[str, List[str]]:
-    v6 = _ipv6_by_interface(_read('/proc/net/if_inet6'))
+    v6 = _ipv6_by_interface(read_text('/proc/net/if_inet6'))
     try:
         names = [name for _, name in socket.if_nameindex()]
     except OSError:
@@ -74,7 +74,7 @@ def ip_interfaces() -> Dict[str, List[str]]:
 
 def local_grains(fqdn: Optional[str] = None) -> Dict[str, Any]:
     uname = os.uname()
-    release = os_release(_read('/etc/os-release'))
+    release = os_release(read_text('/etc/os-release'))
     distro = release.get('ID', '').lower()
     fqdn = fqdn or socket.getfqdn() or uname.nodename
     interfaces = ip_interfaces()
@@ -88,8 +88,8 @@ def local_grains(fqdn: Optional[str] = None) -> Dict[str, Any]:
         'osfullname': release.get('PRETTY_NAME'),
         'osfinger': f"{OS_NAME.get(distro, release.get('NAME'))}-{release['VERSION_ID']}"
                     if release.get('VERSION_ID') else None,
-        'cpu_model': cpu_model(_read('/proc/cpuinfo')), 'cpuarch': platform.machine(),
-        'num_cpus': os.cpu_count(), 'mem_total': mem_total_mib(_read('/proc/meminfo')),
+        'cpu_model': cpu_model(read_text('/proc/cpuinfo')), 'cpuarch': platform.machine(),
+        'num_cpus': os.cpu_count(), 'mem_total': mem_total_mib(read_text('/proc/meminfo')),
         'ip_interfaces': interfaces,
         'ipv4': [a for a in addresses if ':' not in a], 'ipv6': [a for a in addresses if ':' in a],
         'pythonversion': list(platform.python_version_tuple()),

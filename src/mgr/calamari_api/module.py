@@ -27,6 +27,11 @@ OPTIONS = [
            desc='a request step (mon command, PG creation) that takes longer fails'),
     Option(name='event_history', type='int', default=5000, min=10, desc='events kept'),
     Option(name='auto_accept_keys', type='bool', default=True, desc='new hosts start accepted, not "pre"'),
+    Option(name='history_interval', type='secs', default=60, min=1,
+           desc='seconds between samples of the graphite history (1-minute points for a day, 15-minute for 7 days '
+                'at 60); a change starts a new history'),
+    Option(name='ui_path', type='str', default='',
+           desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
 ]
@@ -131,6 +136,8 @@ class Module(MgrModule):
 
     def config_notify(self) -> None:
         """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
+        if self._ready.is_set():
+            self.services.history.wake()        # history_interval
         if _listen_options(self) != self._listening:
             self._restart.set()
 

@@ -49,6 +49,13 @@ OPERATIONS: Dict[str, Tuple[int, Optional[str]]] = {
     'key.get': (200, 'key'), 'key.update': (204, None), 'key.delete': (204, None),
     'event.list': (200, 'page[event]'), 'event.cluster_list': (200, 'page[event]'),
     'event.server_list': (200, 'page[event]'),
+    # v1 (Calamari 1.3, for its dashboard and admin apps): shapes in views/v1.py
+    'cluster.v1_list': (200, 'any'), 'cluster.v1_get': (200, 'any'), 'health.report': (200, 'any'),
+    'health.counters': (200, 'any'), 'stats.space': (200, 'any'), 'osd.v1_list': (200, 'any'),
+    'osd.v1_get': (200, 'any'), 'pool.v1_list': (200, 'any'), 'pool.v1_get': (200, 'any'),
+    'server.v1_cluster_list': (200, 'any'),
+    # outside /api (routes.ROOT), so not in the document: graphite's render and find, the web apps
+    'graphite.render': (200, 'any'), 'graphite.find': (200, 'any'), 'ui.root': (302, None), 'ui.app': (200, 'any'),
 }
 # Request bodies: action -> (resource, is_create)
 BODIES: Dict[str, Tuple[str, bool]] = {
@@ -142,7 +149,7 @@ def _operation(route: route_table.Route, controllers: Optional[Dict[str, Any]]) 
 def build_document(controllers: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     paths: Dict[str, Dict[str, Any]] = {}
     for route in route_table.ROUTES:
-        for version in route.versions:
+        for version in api_versions(route):
             item = paths.setdefault(openapi_path(version, route.pattern), {})
             operation = _operation(route, controllers)
             operation['operationId'] = f'{version}_{route.method.lower()}_{len(paths)}_{route.action}'
@@ -171,8 +178,13 @@ def build_document(controllers: Optional[Dict[str, Any]] = None) -> Dict[str, An
     }
 
 
+def api_versions(route: route_table.Route) -> Tuple[str, ...]:
+    """The API versions a route is documented under: none for routes outside /api (graphite, the web apps)."""
+    return tuple(v for v in route.versions if v)
+
+
 def all_paths() -> List[Tuple[str, str]]:
-    return [(openapi_path(v, r.pattern), r.method.lower()) for r in route_table.ROUTES for v in r.versions]
+    return [(openapi_path(v, r.pattern), r.method.lower()) for r in route_table.ROUTES for v in api_versions(r)]
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """THE route table: every URL x method the API serves, and the controller action behind it.
 
-One line per (method, URL pattern, controller.action).  Patterns are relative to ``/api/<version>/``;
+One line per (method, URL pattern, controller.action).  Patterns are relative to ``/api/<version>/``, or to ``/``
+for the routes outside the API (version ROOT: graphite and the Calamari web apps);
 ``{name}`` placeholders use the regexes in PARAMS (Calamari's URL conf), and a trailing ``*`` marks
 Calamari's unanchored patterns, which match any suffix (so ``auth/login/`` works).  The CherryPy
 RoutesDispatcher and the OpenAPI document are both built from this table; nothing else decides which
@@ -12,6 +13,7 @@ from typing import Dict, List, NamedTuple, Tuple
 # Path parameter regexes, from Calamari's urls/v2.py.
 PARAMS: Dict[str, str] = {
     'fsid': r'[a-zA-Z0-9-]+',
+    'any_fsid': r'[a-zA-Z0-9-]+',     # an fsid the dispatcher does not check (v1 space, server: unknown → empty)
     'request_id': r'[a-zA-Z0-9-]+',
     'osd_id': r'\d+',
     'pool_id': r'\d+',
@@ -26,6 +28,7 @@ PARAMS: Dict[str, str] = {
     'command': r'[a-zA-Z_]+',
     'log_path': r'.+',
     'user_id': r'\d+|me',
+    'ui_app': r'login|manage|dashboard|admin',         # Calamari's web apps (option ui_path)
 }
 
 
@@ -53,6 +56,8 @@ def _r(method: str, pattern: str, action: str, **kw) -> Route:
     return Route(method, pattern, action, **kw)
 
 
+V1 = ('v1',)
+ROOT = ('',)        # mounted at /, outside /api/ (and outside the OpenAPI document)
 V1_V2 = ('v1', 'v2')
 C = 'cluster/{fsid}'
 
@@ -65,7 +70,7 @@ ROUTES: List[Route] = [
     _r('GET', 'info*', 'info.get', public=True),
     _r('GET', 'openapi.json', 'info.openapi', public=True),
     _r('GET', 'bench/fixed', 'info.bench_fixed'),    # benchmark ceiling; 404 unless bench_fixed_body is on
-    _r('GET', '', 'info.api_root'),
+    _r('GET', '', 'info.api_root', versions=V1_V2),
     _r('GET', 'grains*', 'grains.local'),
     _r('GET', 'user', 'user.list', versions=V1_V2),      # v1: the same views (the UIs read v1 user/me)
     _r('POST', 'user', 'user.create', versions=V1_V2),
@@ -148,4 +153,22 @@ ROUTES: List[Route] = [
     _r('GET', 'event', 'event.list'),
     _r('GET', C + '/event', 'event.cluster_list'),
     _r('GET', 'server/{fqdn}/event', 'event.server_list'),
+    # -- Calamari 1.3's v1 API, which its dashboard and admin apps use (V1-DASHBOARD.md §5); POST/PUT/DELETE
+    # on cluster and cluster/<fsid> are 405 as in 1.3 ----------------------------------------------
+    _r('GET', 'cluster', 'cluster.v1_list', versions=V1),
+    _r('GET', C, 'cluster.v1_get', versions=V1),
+    _r('GET', C + '/health', 'health.report', versions=V1),
+    _r('GET', C + '/health_counters', 'health.counters', versions=V1),
+    _r('GET', 'cluster/{any_fsid}/space', 'stats.space', versions=V1),
+    _r('GET', C + '/osd', 'osd.v1_list', versions=V1),
+    _r('GET', C + '/osd/{osd_id}', 'osd.v1_get', versions=V1),
+    _r('GET', C + '/pool', 'pool.v1_list', versions=V1),
+    _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1),
+    _r('GET', 'cluster/{any_fsid}/server', 'server.v1_cluster_list', versions=V1),
+    # -- graphite's render and find (V1-DASHBOARD.md §6): the dashboard's charts, from the module's history --
+    _r('GET', 'graphite/render*', 'graphite.render', versions=ROOT),
+    _r('GET', 'graphite/metrics*', 'graphite.find', versions=ROOT),
+    # -- Calamari's web apps from a calamari-clients tree (option ui_path), and its redirects -------------
+    _r('GET', '', 'ui.root', public=True, versions=ROOT),
+    _r('GET', '{ui_app}*', 'ui.app', public=True, versions=ROOT),
 ]

@@ -7,6 +7,7 @@ from .events import EventGenerator, EventLog
 from .hosts import Hosts
 from .mon_queries import MonQueries
 from .requests import RequestEngine
+from .sampler import HistorySampler
 from .store import KVStore
 from .tokens import Tokens
 
@@ -28,15 +29,18 @@ class Services:
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
                                       events=self.events)
+        self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
         self.mon_queries.start()
         self.event_generator.start()
         self.requests.start()
+        self.history.start()
 
     def stop(self) -> None:
         """Called when the module stops."""
+        self.history.stop()
         self.event_generator.stop()
         self.requests.stop()
         self.mon_queries.stop()

@@ -13,7 +13,7 @@ from cherrypy.lib import httputil
 from . import routes as route_table
 from .cluster import MAX_AGE
 from .controllers import load_controllers
-from .http import ApiError, ApiRequest, Response, detail, not_found_object, render_json
+from .http import ApiError, ApiRequest, RawResponse, Response, detail, not_found_object, render_json
 from .fast_path import FastPath
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
@@ -31,7 +31,7 @@ def to_routes_path(version: str, pattern: str) -> str:
     pattern = pattern.rstrip('*')
     for name, regex in route_table.PARAMS.items():
         pattern = pattern.replace('{%s}' % name, '{%s:%s}' % (name, regex))
-    path = f'/api/{version}/{pattern}'
+    path = f'/api/{version}/{pattern}' if version else f'/{pattern}'      # version '': outside the API
     if unanchored:
         path += '{_suffix:.*}'
     return path
@@ -208,6 +208,9 @@ class CalamariApp:
         response.status = result.status
         for name, value in result.headers.items():
             response.headers[name] = value
+        if isinstance(result, RawResponse):
+            response.headers['Content-Type'] = result.content_type
+            return result.raw
         if result.empty:
             response.headers.pop('Content-Type', None)
             return b''
@@ -307,9 +310,9 @@ class CalamariApp:
         return handler(request, **params)
 
     def check_fsid(self, fsid: str, route: route_table.Route) -> None:
-        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for ``cluster/<fsid>`` itself)."""
+        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for a GET of ``cluster/<fsid>``)."""
         if fsid == self.services.cluster.fsid:
             return
-        if route.pattern == 'cluster/{fsid}':
+        if route.pattern == 'cluster/{fsid}' and route.method == 'GET':
             raise ApiError(404, None)
         raise not_found_object('cluster', fsid)

@@ -49,7 +49,7 @@ class InfoController(BaseController):
         return self._fixed[size]
 
     def api_root(self, request: ApiRequest) -> Any:
-        base = f'{request.base_url}/api/v2'
+        base = request.url.rstrip('/')          # .../api/v1 or .../api/v2
         return {'user': f'{base}/user', 'cluster': f'{base}/cluster'}
 
 

@@ -6,7 +6,7 @@ from typing import Any, List
 from . import BaseController
 from ..derived import mon_query
 from ..http import ApiError, ApiRequest, bad_request
-from ..views.log import format_log_entries, is_rotated, resolve_log_path, tail_lines
+from ..views.log import CEPH_LOG_DIR, format_log_entries, is_rotated, resolve_log_path, tail_lines
 
 DEFAULT_LINES = 40
 LOG_TIMEOUT = 15.0
@@ -30,16 +30,21 @@ class LogController(BaseController):
         return {'lines': format_log_entries(entries)}
 
     def server_files(self, request: ApiRequest, fqdn: str) -> Any:
+        """The Ceph log files, as paths relative to /var/log like Calamari's (``ceph/ceph.log``), wherever the
+        mgr's ``log_file`` puts them."""
         root = self._local_log_dir(fqdn)
         try:
-            return sorted(self._list(root))
+            return sorted(CEPH_LOG_DIR + name for name in self._list(root))
         except OSError:
             raise ApiError(503, None)
 
     def server_tail(self, request: ApiRequest, fqdn: str, log_path: str) -> Any:
+        """``log_path`` as ``server/<fqdn>/log`` lists it (``ceph/ceph.log``); nothing outside the Ceph logs."""
         lines = self._lines(request)
         root = self._local_log_dir(fqdn)
-        path = resolve_log_path(root, log_path)
+        if not log_path.startswith(CEPH_LOG_DIR):
+            raise ApiError(404, {'detail': 'Not found'})
+        path = resolve_log_path(root, log_path[len(CEPH_LOG_DIR):])
         if path is None:
             raise bad_request(f"Invalid log path '{log_path}'")
         if not os.path.isfile(path):

@@ -5,6 +5,7 @@ from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, osd_map_view
 from ..http import ApiError, ApiRequest, accepted, not_found_object, not_modified
 from ..operations import osd as osd_ops
+from ..views import v1
 from ..views.osd import OSD_COMMANDS
 
 
@@ -72,6 +73,29 @@ class OsdController(BaseController):
         osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
         operation = osd_ops.command_operation(osd, int(osd_id), command, self.cluster.name)
         return accepted(self.services.requests.submit(operation))
+
+    # -- v1 (Calamari 1.3: the dashboard's OSD poll and the workbench) -----------------------------
+    @cached_by(*OSD_MAP_DEPS, 'pg_summary')
+    def v1_list(self, request: ApiRequest, fsid: str) -> Any:
+        """``{osds, pg_state_counts}``: each OSD with ``up``/``in`` as 0/1, its PG states (``pg_states``), the
+        names of the pools it can hold and its host; ``pg_state_counts`` counts OSDs per PG state.  With no
+        OSDs or no PG states yet: Calamari's ``202 []``."""
+        view = osd_map_view(self.cluster)
+        pool_names = {pool['id']: pool['name'] for pool in view.pools}
+        result = v1.osd_list(view.osd_map.get('osds', []), (self.cluster.source('pg_summary') or {}).get('by_osd'),
+                             {o['id']: [pool_names[p] for p in o['pools'] if p in pool_names] for o in view.osds},
+                             {o['id']: o['server'] for o in view.osds})
+        if result is None:
+            raise ApiError(202, [])     # (raised, so that the response cache keeps no entry for it)
+        return result
+
+    @cached_by(*OSD_MAP_DEPS)
+    def v1_get(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
+        """``{"osd": <the OSD's entry in ceph osd dump>}``."""
+        raw = next((o for o in osd_map_view(self.cluster).osd_map.get('osds', []) if o['osd'] == int(osd_id)), None)
+        if raw is None:
+            raise not_found_object('osd', osd_id)
+        return {'osd': raw}
 
 
 CONTROLLER = OsdController

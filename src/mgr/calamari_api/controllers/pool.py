@@ -5,6 +5,7 @@ from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, effective_config, osd_map_view
 from ..http import ApiError, ApiRequest, accepted, not_found_object
 from ..operations import pool as pool_ops
+from ..views import v1
 from ..views.pool import NoCrushRules, pool_defaults
 
 
@@ -62,6 +63,20 @@ class PoolController(BaseController):
         request.json(default=None)
         pool = self._raw_pool(self._write_context(), pool_id)
         return accepted(self.services.requests.submit(pool_ops.delete_operation(pool, fsid)))
+
+    # -- v1 (Calamari 1.3: the dashboard's pool card) ----------------------------------------------
+    @cached_by('osd_map', 'pool_stats')
+    def v1_list(self, request: ApiRequest, fsid: str) -> Any:
+        """Each pool's id, name, quotas and usage (``used_bytes``/``used_objects`` from the PG map)."""
+        return v1.pool_list((self.cluster.source('osd_map') or {}).get('pools', []),
+                            self.cluster.source('pool_stats'), fsid)
+
+    @cached_by('osd_map', 'pool_stats')
+    def v1_get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
+        pools = [p for p in (self.cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == int(pool_id)]
+        if not pools:
+            raise not_found_object('pool', pool_id)
+        return v1.pool_list(pools, self.cluster.source('pool_stats'), fsid)[0]
 
 
 CONTROLLER = PoolController

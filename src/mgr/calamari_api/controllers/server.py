@@ -3,6 +3,7 @@ from typing import Any, Callable, Dict, List
 
 from . import BaseController, cached_by
 from ..http import ApiRequest, no_content, not_found_object
+from ..views import v1
 from ..views.server import Host, cluster_server_object, server_object
 
 
@@ -50,6 +51,15 @@ class ServerController(BaseController):
     @cached_by(*SERVER_DEPS)
     def cluster_get(self, request: ApiRequest, fsid: str, fqdn: str) -> Any:
         return self._render(self._host(fqdn), cluster_server_object)
+
+    @cached_by(*SERVER_DEPS)
+    def v1_cluster_list(self, request: ApiRequest, any_fsid: str) -> Any:
+        """v1: each host's name (``addr``, which the graph wall uses in graphite paths) and its services; as in
+        Calamari, an fsid that is not this cluster's gives ``[]``."""
+        if any_fsid != self.cluster.fsid:
+            return []
+        return [v1.server_object(fqdn, [(s.type, s.id) for s in host.services])
+                for fqdn, host in sorted(self.services.hosts.hosts().items())]
 
 
 CONTROLLER = ServerController

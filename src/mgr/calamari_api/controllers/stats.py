@@ -1,9 +1,11 @@
 """Calamari resource: pool and cluster statistics (Calamari master's ``pool/stats``, ``pool/<id>/stats``,
-``stats``), from the mgr's PG map instead of a librados job on a mon host; see views/stats.py."""
+``stats``; Calamari 1.3's v1 ``space``), from the mgr's PG map instead of a librados job on a mon host or
+graphite; see views/stats.py."""
 from typing import Any
 
 from . import BaseController, cached_by
 from ..http import ApiRequest, not_found_object, unavailable
+from ..views import v1
 from ..views.stats import cluster_stats, pool_stat_objects
 
 STATS_DEPS = ('osd_map', 'pool_stats', 'df')
@@ -37,6 +39,13 @@ class StatsController(BaseController):
     def totals(self, request: ApiRequest, fsid: str) -> Any:
         pool_stats, df = self._sources()
         return cluster_stats(df, pool_stats)
+
+    @cached_by('df')
+    def space(self, request: ApiRequest, any_fsid: str) -> Any:
+        """v1 ``space``: used, capacity and free bytes from ``ceph df``; as in Calamari, an fsid that is not this
+        cluster's (or no PG map yet) gives nulls, not an error."""
+        df = self.cluster.source('df') if any_fsid == self.cluster.fsid else None
+        return v1.space_object(df)
 
 
 CONTROLLER = StatsController

@@ -5,8 +5,9 @@ Fields ``id``, ``username``, ``email``; ``password`` is write-only.  Who may do 
 - creating (POST) and deleting (DELETE) users needs the ``superuser`` role (403 for the others;
   Calamari let read/write users do it too);
 - PUT/PATCH change only your own account, superusers included (Calamari's tested behaviour:
-  403 ``{"detail": "Permission denied"}``); an administrator resets another user's password with
-  ``ceph calamari-api user-set-password``.  Roles are not an API field: ``ceph calamari-api user-set-role``.
+  403 ``{"detail": "Permission denied"}``, and 404 for a user that does not exist); an administrator resets
+  another user's password with ``ceph calamari-api user-set-password``.  Roles are not an API field:
+  ``ceph calamari-api user-set-role``.
 - PATCH without ``password`` keeps it (Calamari answered 500); PUT needs ``username`` and ``password``.
 - A password change ends the user's other sessions and keeps the one that made it.
 - An API token is no account: with one, ``user/me`` is a 404 (its role still governs the other actions).
@@ -75,9 +76,10 @@ class UserController(BaseController):
         return Response(201, user.to_api())
 
     def update(self, request: ApiRequest, user_id: str) -> Any:
-        """PUT (username and password required) or PATCH (any subset) of your own account."""
-        own = user_id == 'me' or _user_number(user_id) == request.user.id
-        if not own:
+        """PUT (username and password required) or PATCH (any subset) of your own account; another user's is a 403,
+        a user that does not exist a 404 (Calamari looked the user up first)."""
+        target = self._target(request, user_id)
+        if target.id != request.user.id:
             raise detail(403, 'Permission denied')
         if request.user.id is None:                 # an API token: no account to change
             raise not_found()

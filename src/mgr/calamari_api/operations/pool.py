@@ -174,7 +174,8 @@ def create_operation(body: Dict[str, Any], ctx: PoolContext, fsid: str) -> Opera
             create['erasure_code_profile'] = attrs['erasure_code_profile']
     else:
         size = attrs.get('size') or ctx.config_int('osd_pool_default_size', 3)
-        min_size = attrs.get('min_size') or ctx.config_int('osd_pool_default_min_size', 0)
+        # an explicit 0 is Calamari's "default" (size - size // 2), whatever osd_pool_default_min_size says
+        min_size = attrs['min_size'] if 'min_size' in attrs else ctx.config_int('osd_pool_default_min_size', 0)
         attrs['min_size'] = derive_min_size(size, min_size)
     # pgp_num is validated, then ignored (Ceph makes pgp_num = pg_num)
     later = {k: v for k, v in attrs.items() if k not in ('name', 'pg_num', 'pgp_num', 'type', 'erasure_code_profile')}

@@ -3,6 +3,7 @@ import os
 import re
 from typing import Any, Dict, List, Optional
 
+CEPH_LOG_DIR = 'ceph/'      # Calamari's log paths were relative to /var/log; the Ceph log directory is "ceph/"
 ROTATED = re.compile(r'(\d|\.gz|\.bz2|\.zip|\.xz|\.zst)$')
 
 
