@@ -35,6 +35,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
+sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))
+from calamari_api.server import WORKER_NICENESS  # noqa: E402
 from tests.integration.cluster import RealCluster, free_port, wait_for  # noqa: E402
 
 UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
@@ -86,11 +88,13 @@ class Bench:
 
     @contextlib.contextmanager
     def floor(self, size: int) -> Iterator[str]:
-        """bench/floor-server serving ``size`` bytes with the module's thread count, by the release's Python."""
+        """bench/floor-server serving ``size`` bytes with the module's thread count and worker priority, by the
+        release's Python."""
         port = free_port()
         threads = self.ceph('config', 'get', 'mgr', 'mgr/calamari_api/server_threads').stdout.strip() or '8'
         proc = subprocess.Popen(self.cluster.tool('/usr/bin/python3', os.path.join(HERE, 'floor-server'),
-                                                  '--port', str(port), '--size', str(size), '--threads', threads),
+                                                  '--port', str(port), '--size', str(size), '--threads', threads,
+                                                  '--niceness', str(WORKER_NICENESS)),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f'http://127.0.0.1:{port}/'
         try:
