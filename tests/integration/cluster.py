@@ -1,6 +1,7 @@
 """A real Ceph cluster for the integration tier, driven through tools/dev-cluster."""
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -15,10 +16,32 @@ LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')
 RELEASE = os.environ.get('CALAMARI_TEST_RELEASE', 'system')
 
 
-def free_port() -> int:
+# Ports a cluster may use: mon a, b, c on mon_port, +1, +2; mgr x, y's API on api_port, +1, the dashboard's and
+# prometheus' on api_port+10.. and +20.. (test_failover).  Blocks of them are taken below Linux's ephemeral range
+# (32768-60999), where no outgoing connection can take a port between the choice and the daemon's bind; each
+# release's tier has its own range, as tools/run-tests runs the two side by side (a dashboard port is bound only
+# when a test enables it, so a check for free ports alone cannot keep two tiers apart).
+PORT_BLOCK = 32
+PORT_RANGE = (20000, 26000) if RELEASE == 'system' else (26000, 32000)
+
+
+def free_port(block: int = PORT_BLOCK) -> int:
+    """The first of `block` consecutive ports that are free now, chosen at random (test tiers run side by side)."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        base = rng.randrange(PORT_RANGE[0], PORT_RANGE[1] - block)
+        if all(port_is_free(port) for port in range(base, base + block)):
+            return base
+    raise RuntimeError(f'no {block} consecutive free ports in {PORT_RANGE}')
+
+
+def port_is_free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(('127.0.0.1', port))
+        except OSError:
+            return False
+    return True
 
 
 class RealCluster:
@@ -26,8 +49,9 @@ class RealCluster:
                  release: str = RELEASE) -> None:
         self.dir = directory
         self.release_wanted = release           # for a new cluster; an existing one keeps its own (``release``)
-        self.mon_port = mon_port or free_port()
-        self.api_port = api_port or free_port()
+        base = free_port(2 * PORT_BLOCK)        # one block for the mons, the next for the mgrs' HTTP servers
+        self.mon_port = mon_port or base
+        self.api_port = api_port or base + PORT_BLOCK
         self.conf = os.path.join(directory, 'ceph.conf')
         self.keyring = os.path.join(directory, 'keyring')
         self.state: Dict[str, Any] = {}

@@ -77,7 +77,8 @@ def test_quorum_events_when_mons_stop_and_start(mons):
     host = mon_list(client, mons)['c']['server']
     stop_mon(mons, 'c')
     wait_for(lambda: not mon_list(client, mons)['c']['in_quorum'], 90, 'mon.c to leave the quorum')
-    assert f"Mon 'ceph.c' left quorum (on {host})" in messages(client)
+    # events come from the event generator's thread, a moment after the map (as Calamari's did)
+    wait_for(lambda: f"Mon 'ceph.c' left quorum (on {host})" in messages(client), 30, 'the left event')
     assert client.get(f'/api/v2/cluster/{mons.fsid}/mon/c/status').json()['state'] == 'out of quorum'
     start_missing_daemons(mons)
     wait_for(lambda: mon_list(client, mons)['c']['in_quorum'], 90, 'mon.c to rejoin')
@@ -88,7 +89,8 @@ def test_quorum_events_when_mons_stop_and_start(mons):
     stop_mon(mons, 'a')
     wait_for(lambda: (lambda m: m['b']['leader'] and not m['a']['in_quorum'])(mon_list(client, mons)), 90,
              'mon.b to lead')
-    assert f"Mon 'ceph.b' now quorum leader  (on {host})" in messages(client)     # Calamari's double space
+    wait_for(lambda: f"Mon 'ceph.b' now quorum leader  (on {host})" in messages(client), 30,   # Calamari's
+             'the leader event')                                                                 # double space
     start_missing_daemons(mons)
     wait_for(lambda: mon_list(client, mons)['a']['leader'], 90, 'mon.a to lead again')
     wait_for(lambda: f"Mon 'ceph.a' now quorum leader  (on {host})" in messages(client), 30, 'the leader event')
