@@ -139,6 +139,8 @@ def _check_conflicts(rule: Dict[str, Any], ctx: RuleContext, current: Optional[D
     errors: Dict[str, Any] = {}
     if any(r['rule_name'] == rule['name'] and r['rule_id'] != own_id for r in ctx.rules):
         errors['name'] = [f"A CRUSH rule named '{rule['name']}' already exists"]
+    elif rule['name'] in ctx.items.values():       # crushtool takes a rule named like a bucket for the bucket
+        errors['name'] = [f"A CRUSH item named '{rule['name']}' already exists"]
     if any(r['rule_id'] == rule['id'] and r['rule_id'] != own_id for r in ctx.rules):
         errors['ruleset'] = [f"A CRUSH rule with id {rule['id']} already exists"]
     if current is not None and rule['id'] != own_id and ctx.pools_using(own_id):
