@@ -37,7 +37,7 @@ PROTECT: Dict[str, List[str]] = {k: [str(v) for v in vs]
 
 # Operations that change or delete what their path names: the path parameter, and the methods.
 GUARDED = {'user_id': ('DELETE',), 'pool_id': ('PATCH', 'DELETE'), 'node_id': ('PATCH', 'DELETE'),
-           'rule_id': ('PATCH', 'DELETE'), 'fqdn': ('DELETE', 'POST'), 'minion_id': ('PATCH', 'DELETE')}
+           'rule_id': ('PATCH', 'DELETE'), 'fqdn': ('DELETE',), 'minion_id': ('PATCH', 'DELETE')}
 
 # positive_data_acceptance: schema-valid bodies or queries the API refuses with a 400 because of the cluster's
 # state or a rule across fields, which JSON Schema cannot say.  Per operation (method, path), the 400 messages

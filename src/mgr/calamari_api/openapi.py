@@ -216,7 +216,8 @@ def _links(route: route_table.Route, version: str) -> Dict[str, Any]:
         for target in route_table.ROUTES:
             if target.action == action and version in target.versions:
                 suffix = '' if target.method in ('GET', 'POST', 'DELETE') else target.method.title()
-                links[name + suffix] = {'operationId': operation_id(version, target), 'parameters': parameters}
+                link = {'operationId': operation_id(version, target), 'parameters': parameters}
+                links.setdefault(name + suffix, link)       # the first URL of an action (not cluster-scoped)
     return links
 
 

@@ -228,6 +228,9 @@ def request_schema(resource: str, mode: str) -> Optional[Dict[str, Any]]:
         schema['required'] = required
     if resource in CLOSED:
         schema['additionalProperties'] = False
+    if (resource, mode) == ('pool', 'modify'):
+        # something to change: a field that is not null ("Nothing to modify" otherwise)
+        schema['anyOf'] = [{'required': [f.name], 'properties': {f.name: {'not': {'type': 'null'}}}} for f in fields]
     if (resource, mode) == ('pool', 'create'):
         # an erasure-coded pool takes no size ("Not allowed during POST")
         schema['if'] = {'properties': {'type': {'const': 'erasure'}}, 'required': ['type']}

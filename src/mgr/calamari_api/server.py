@@ -58,17 +58,24 @@ class DeadlineReader:
         self._sock = sock
         self._deadline = deadline
         self._timeout = timeout
+        self.timed_out = False          # then the stream is unusable: later reads see its end, the connection closes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
     def _available(self) -> bytes:
         """What the stream has buffered, after at most one socket read (b'' at the end of the stream)."""
+        if self.timed_out:
+            return b''
         remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout('timed out')
-        self._sock.settimeout(min(self._timeout, remaining))
-        return self._stream.peek(1)
+        try:
+            if remaining <= 0:
+                raise socket.timeout('timed out')
+            self._sock.settimeout(min(self._timeout, remaining))
+            return self._stream.peek(1)
+        except socket.timeout:
+            self.timed_out = True
+            raise
 
     def read(self, size: Optional[int] = -1) -> bytes:
         out = bytearray()
@@ -101,9 +108,11 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
     def communicate(self) -> bool:
         stream = self.rfile
         timeout = self.server.timeout
-        self.rfile = DeadlineReader(stream, self.socket, time.monotonic() + READ_DEADLINE, timeout)
+        deadline = time.monotonic() + getattr(self.server, 'read_deadline', READ_DEADLINE)
+        reader = self.rfile = DeadlineReader(stream, self.socket, deadline, timeout)
         try:
-            return super().communicate()
+            # after a timeout (answered 408) the socket cannot be read again: the connection ends
+            return super().communicate() and not reader.timed_out
         finally:
             self.rfile = stream
             try:
@@ -120,7 +129,7 @@ class HttpServer:
     """One listening server; ``start`` binds and serves in a thread, ``stop`` closes it."""
 
     def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
-                 threads: int = 16, socket_timeout: float = 10.0) -> None:
+                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE) -> None:
         self.addr = addr
         self.port = port
         self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
@@ -129,6 +138,7 @@ class HttpServer:
         self.server.max_request_body_size = MAX_BODY_BYTES
         self.server.max_request_header_size = MAX_HEADER_BYTES
         self.server.ConnectionClass = DeadlineConnection
+        self.server.read_deadline = read_deadline
         # cheroot reports errors on sys.stderr, which ceph-mgr has closed: writing there raised inside the
         # accept loop and one failed TLS handshake stopped the whole server.
         self.server.error_log = _error_log

@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
 from ..compat import crush_has_rule_sizes
-from ..http import detail, not_found_object, unavailable
+from ..http import detail, not_found_object
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
 from ..views.crush import rule_type_name
 from ..views.crush_text import rule_text
@@ -215,7 +215,8 @@ def check_same_map(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     anything else lost in the text form)."""
     for key in ('devices', 'types', 'buckets', 'tunables', 'choose_args'):
         if _comparable(key, old.get(key)) != _comparable(key, new.get(key)):
-            raise unavailable(f'The CRUSH map text does not compile back to the same {key}; nothing was changed')
+            # a map crushtool cannot write back as it is (a conflict with its current state, not an outage)
+            raise detail(409, f'The CRUSH map text does not compile back to the same {key}; nothing was changed')
 
 
 def _comparable(key: str, value: Any) -> Any:

@@ -1,0 +1,123 @@
+"""Schemathesis against the real module: every operation of the OpenAPI document, every check, every phase
+(coverage, fuzzing, stateful), authenticated as the document declares it (a superuser's session cookie, CSRF cookie
+and X-XSRF-TOKEN header), and not one failure.  Runs among the last tests of the tier and leaves the cluster as it
+found it: what the fuzzer must not touch is protected (schemathesis_hooks.py), what it may change is put back after.
+
+CALAMARI_SCHEMATHESIS_SECONDS: the time budget (default 150 s per release: more than 10,000 cases);
+CALAMARI_SCHEMATHESIS_SEED: the seed (default: fixed in CI, where CI is set; random otherwise, and printed).
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+from tests.integration.cluster import REPO, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG = os.path.join(HERE, 'schemathesis.toml')
+BUDGET = int(os.environ.get('CALAMARI_SCHEMATHESIS_SECONDS', '150'))
+CI_SEED = 20261202
+CASES_PER_SECOND = 60         # what a 2-core CI machine generates, with room: 150 s must give more than 9,000
+OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
+FUZZER = ('schemathesis-fuzzer', 'schemathesis-fuzzer-pw')
+
+
+def seed() -> int:
+    if os.environ.get('CALAMARI_SCHEMATHESIS_SEED'):
+        return int(os.environ['CALAMARI_SCHEMATHESIS_SEED'])
+    return CI_SEED if os.environ.get('CI') else random.randrange(2 ** 32)
+
+
+def snapshot(cluster, admin, crush_path: str) -> dict:
+    """What the run must leave as it is (protected) or put back (restored)."""
+    fsid = cluster.fsid
+    cluster.ceph('osd', 'getcrushmap', '-o', crush_path)
+    crush = cluster.ceph_json('osd', 'crush', 'dump')
+    osd_dump = cluster.ceph_json('osd', 'dump')
+    return {
+        'users': {u['username']: u['id'] for u in admin.get('/api/v2/user').json()},
+        'pools': {p['pool']: p['pool_name'] for p in osd_dump['pools']},
+        'osds': [o['osd'] for o in osd_dump['osds']],
+        'buckets': [b['id'] for b in crush['buckets']],
+        'rules': [r['rule_id'] for r in crush['rules']],
+        'servers': [s['fqdn'] for s in admin.get('/api/v2/server').json()],
+        'keys': {k['id']: k['status'] for k in admin.get('/api/v2/key').json()},
+        'fsid': fsid,
+    }
+
+
+def protect(before: dict) -> dict:
+    return {'user_id': list(before['users'].values()), 'pool_id': list(before['pools']),
+            'node_id': before['buckets'], 'rule_id': before['rules'], 'fqdn': before['servers'],
+            'item_id': before['osds'] + before['buckets']}
+
+
+def restore(cluster, admin, before: dict, crush_path: str) -> None:
+    """Put back what the fuzzer may change: OSD flags, in/out, reweights, its pools, users and CRUSH changes; then
+    restart the mgr, which forgets the failed logins and tokens of the run (the throttle is per address)."""
+    for flag in OSD_FLAGS:
+        cluster.ceph('osd', 'unset', flag, check=False)
+    osds = [str(i) for i in before['osds']]
+    cluster.ceph('osd', 'in', *osds, check=False)
+    for osd in osds:
+        cluster.ceph('osd', 'reweight', osd, '1', check=False)
+    for pool in cluster.ceph_json('osd', 'dump')['pools']:
+        if pool['pool'] not in before['pools']:
+            name = pool['pool_name']
+            cluster.ceph('osd', 'pool', 'rm', name, name, '--yes-i-really-really-mean-it', check=False)
+    cluster.ceph('osd', 'setcrushmap', '-i', crush_path, check=False)
+    for user in admin.get('/api/v2/user').json():
+        if user['id'] not in before['users'].values():      # the fuzzer's and those it made (under any name)
+            cluster.ceph('calamari-api', 'user-delete', user['username'], check=False)
+    for fqdn, status in before['keys'].items():
+        if admin.get(f'/api/v2/key/{fqdn}').json().get('status') != status and status != 'pre':
+            admin.request('PATCH', f'/api/v2/key/{fqdn}', body={'status': status})
+    wait_for(lambda: all(o['up'] and o['in'] for o in cluster.ceph_json('osd', 'dump')['osds']), 120,
+             'every OSD up and in')
+    cluster.restart_active_mgr()
+
+
+def test_schemathesis_finds_nothing(cluster, capsys):
+    admin = cluster.client()
+    crush_path = os.path.join(cluster.dir, 'crushmap-before-schemathesis')
+    before = snapshot(cluster, admin, crush_path)
+    cluster.create_user(*FUZZER, 'superuser')
+    fuzzer = cluster.client(username=FUZZER[0], password=FUZZER[1])
+    protected = protect(before)
+    protected['user_id'].append(fuzzer.get('/api/v2/user/me').json()['id'])
+    report_path = os.path.join(cluster.dir, 'schemathesis-report.json')
+    run_seed = seed()
+    env = dict(os.environ, CALAMARI_SESSION=fuzzer.cookies['calamari_sessionid'],
+               CALAMARI_XSRF=fuzzer.cookies['XSRF-TOKEN'], CALAMARI_FUZZ_PROTECT=json.dumps(protected),
+               SCHEMATHESIS_HOOKS='tests.integration.schemathesis_hooks',
+               PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
+    command = [sys.executable, '-m', 'schemathesis.cli', '--no-color', '--config-file', CONFIG, 'run',
+               f'{cluster.url}/api/v2/openapi.json', '--max-time', str(BUDGET), '--seed', str(run_seed),
+               '--report', 'json', '--report-json-path', report_path]
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, errors='replace',
+                              timeout=BUDGET + 600)
+        session_alive = fuzzer.get('/api/v2/user/me').status_code == 200
+    finally:
+        restore(cluster, admin, before, crush_path)
+    elapsed = time.monotonic() - started
+    report = json.load(open(report_path))
+    cases = report['test_cases']
+    with capsys.disabled():
+        print(f'\nschemathesis {report["schemathesis_version"]} on {cluster.release}: seed {run_seed}, '
+              f'{cases["generated"]} cases in {report["running_time"]:.0f} s ({elapsed:.0f} s with the restore), '
+              f'{cases["unique_failures"]} unique failures, {len(report["errors"])} errors, '
+              f'{report["operations"]["tested"]} operations')
+    assert proc.returncode == 0, f'seed {run_seed}\n' + proc.stdout[-12000:] + proc.stderr[-3000:]
+    assert cases['generated'] >= CASES_PER_SECOND * BUDGET, cases
+    assert session_alive, "the fuzzer's own session ended during the run"
+    # the cluster as it was, and a module that serves it (restarted: no state of the run is left)
+    assert not cluster.module_tracebacks()
+    osd_dump = cluster.ceph_json('osd', 'dump')
+    assert {p['pool']: p['pool_name'] for p in osd_dump['pools']} == before['pools']
+    assert not set(OSD_FLAGS + ('pauserd', 'pausewr')) & set(osd_dump.get('flags', '').split(','))
+    assert admin.get('/api/v2/cluster').status_code == 200
+    assert {u['username'] for u in admin.get('/api/v2/user').json()} == set(before['users'])
