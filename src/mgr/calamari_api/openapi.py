@@ -9,7 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import routes as route_table
-from .schemas import RESOURCES, any_case, request_schema, response_schema
+from .schemas import MODIFY_NEEDS_BODY, RESOURCES, any_case, request_schema, response_schema
 from .version import VERSION
 
 # What each action answers with: (success status, body, the error statuses of its own).  ``body`` is a resource name,
@@ -243,7 +243,7 @@ def _operation(route: route_table.Route, version: str, controllers: Optional[Dic
         resource, mode = BODIES[route.action]
         if route.method == 'PUT':
             mode = 'replace'
-        operation['requestBody'] = {'required': mode != 'modify',
+        operation['requestBody'] = {'required': mode != 'modify' or resource in MODIFY_NEEDS_BODY,
                                     'content': {'application/json': {'schema': request_schema(resource, mode)}}}
     elif route.action in OTHER_BODIES:
         required, schema = OTHER_BODIES[route.action]

@@ -201,6 +201,8 @@ def response_schema(resource: str) -> Dict[str, Any]:
 CLOSED = ('pool', 'osd', 'osd_config', 'crush_node', 'crush_rule')
 # Resources whose PATCH needs the same fields as their POST.
 MODIFY_REQUIRED = ('crush_node', 'key')
+# Resources whose PATCH without a body is a 400 (no 304 for "nothing asked").
+MODIFY_NEEDS_BODY = MODIFY_REQUIRED + ('pool',)
 # Resources whose validators skip a field sent as null (unless it is required).
 NULL_SKIPPED = ('pool', 'crush_rule')
 
