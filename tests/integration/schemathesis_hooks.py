@@ -2,6 +2,7 @@
 also for a manual run, see the README).  Loaded with SCHEMATHESIS_HOOKS=tests.integration.schemathesis_hooks.
 
 Two kinds, nothing else:
+- Known values: path parameters drawn from what the cluster has, part of the time (CALAMARI_FUZZ_KNOWN).
 - Safety: the fuzzer leaves alone what the cluster needs after the run (the pools, CRUSH items and rules, users
   and hosts that existed before it; those it made itself it may change and delete).  CALAMARI_FUZZ_PROTECT names
   them (JSON: {"user_id": [...], "pool_id": [...], "node_id": [...], "rule_id": [...], "fqdn": [...],
@@ -17,6 +18,7 @@ import threading
 from typing import Any, Dict, List
 
 import schemathesis
+from hypothesis import strategies as st
 
 # Not about the API: CPython before 3.11.5 (Debian 12 has 3.11.2) fails with "AST constructor recursion depth
 # mismatch" when two threads parse Python source at once (CPython gh-106905), and Hypothesis parses lambdas to
@@ -34,6 +36,23 @@ ast.parse = _parse_one_at_a_time
 
 PROTECT: Dict[str, List[str]] = {k: [str(v) for v in vs]
                                  for k, vs in json.loads(os.environ.get('CALAMARI_FUZZ_PROTECT') or '{}').items()}
+
+# Known values (CALAMARI_FUZZ_KNOWN, JSON: {"fsid": [...], "osd_id": [...], ...}): the fuzzing and stateful phases
+# draw each path parameter from what the cluster has, or keep the generated value, with equal chances per value (an
+# fsid made up at random names no cluster: nearly every case under cluster/{fsid} would meet only the 404).
+KNOWN: Dict[str, List[str]] = {k: [str(v) for v in vs]
+                               for k, vs in json.loads(os.environ.get('CALAMARI_FUZZ_KNOWN') or '{}').items()}
+
+
+@schemathesis.hook
+def before_generate_path_parameters(context: Any, strategy: Any) -> Any:
+    def with_known(parameters: Any) -> Any:
+        if not isinstance(parameters, dict) or not any(KNOWN.get(name) for name in parameters):
+            return st.just(parameters)
+        return st.fixed_dictionaries({name: st.sampled_from([value] + KNOWN.get(name, []))
+                                      for name, value in parameters.items()})
+    return strategy.flatmap(with_known)
+
 
 # Operations that change or delete what their path names: the path parameter, and the methods.
 GUARDED = {'user_id': ('DELETE',), 'pool_id': ('PATCH', 'DELETE'), 'node_id': ('PATCH', 'DELETE'),
@@ -56,8 +75,8 @@ STATE_400 = {
         r'must name an existing CRUSH bucket|type must be one of|min_size is less than or equal|crushtool',
     ('PATCH', '/api/v2/cluster/{fsid}/crush_rule/{rule_id}'):
         r'must name an existing CRUSH bucket|type must be one of|min_size is less than or equal|crushtool',
-    ('PATCH', '/api/v2/key'): r'Bulk PATCH lists the same id|transition|already',
-    ('PATCH', '/api/v2/key/{minion_id}'): r'transition|already',
+    ('PATCH', '/api/v2/key'): r'Bulk PATCH lists the same id|Transition \w+->\w+ is invalid',
+    ('PATCH', '/api/v2/key/{minion_id}'): r'Transition \w+->\w+ is invalid',
     ('POST', '/api/v2/cluster/{fsid}/cli'): r'Error in cli command',
     ('POST', '/api/v2/server/{fqdn}/debug_job'): r'ceph\.selftest_wait',
     ('POST', '/api/v2/user'): r'User with this Username already exists',
@@ -83,7 +102,8 @@ def _safe_body(path: str, body: Any) -> bool:
         return not any(isinstance(item, dict) and str(item.get('id')) in PROTECT.get('item_id', [])
                        for item in _items(body))
     if path.endswith('/key') and isinstance(body, list):
-        return not any(isinstance(item, dict) and str(item.get('id')) in PROTECT.get('fqdn', []) for item in body)
+        return not any(isinstance(item, dict) and str(item.get('id')) in PROTECT.get('minion_id', [])
+                       for item in body)
     return True
 
 

@@ -67,6 +67,8 @@ def test_node_post_duplicate_name_and_missing_child(client, base, mon):
     assert (response.status_code, response.json()) == (409, {'name': ["A CRUSH item named 'vm' already exists"]})
     response = client.post(f'{base}/crush_node', {'name': 'osd.1', 'bucket_type': 'rack', 'items': []})
     assert response.status_code == 409
+    response = client.post(f'{base}/crush_node', {'name': 'replicated_rule', 'bucket_type': 'rack', 'items': []})
+    assert response.status_code == 409          # a rule's name: crushtool would mix them up
     response = client.post(f'{base}/crush_node', {'name': 'r', 'bucket_type': 'rack', 'items': [{'id': -99}]})
     assert (response.status_code, response.json()) == (404, 'Object of type crush_node with id -99 not found')
     response = client.post(f'{base}/crush_node', {'name': 'r', 'bucket_type': 'rack', 'items': [{'id': 7}]})
@@ -236,6 +238,8 @@ def test_rule_post_validation(client, base, module):
         'name': ["A CRUSH rule named 'replicated_rule' already exists"]})
     response = client.post(f'{base}/crush_rule', dict(RULE, ruleset=0))
     assert response.status_code == 409
+    response = client.post(f'{base}/crush_rule', dict(RULE, name='vm'))       # crushtool would take it for the host
+    assert (response.status_code, response.json()) == (409, {'name': ["A CRUSH item named 'vm' already exists"]})
     assert module.fake_rados.calls == []
 
 

@@ -94,7 +94,9 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
                    accepts={'type': 'string', 'minLength': 1}),
              Field('email', STR, create=True, modify=True,
                    accepts={'type': ['string', 'null'], 'maxLength': 75,
-                            'pattern': '^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$'})),
+                            # auth.EMAIL_RE, whose \\s (Python's) also takes \\x1c-\\x1f and \\x85 (ECMA's: \\ufeff)
+                            'pattern': '^$|^[^@\\s\\x1c-\\x1f\\x85\\ufeff]+@[^@\\s\\x1c-\\x1f\\x85\\ufeff]+'
+                                       '\\.[^@\\s\\x1c-\\x1f\\x85\\ufeff]+$'})),
     'request': (Field('id', STR), Field('state', {'type': STR, 'enum': ['submitted', 'complete']}),
                 Field('error', BOOL), Field('error_message', STR), Field('headline', STR),
                 Field('status', NULLABLE_STR), Field('requested_at', STR), Field('completed_at', NULLABLE_STR)),
