@@ -1,118 +1,113 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark of calamari_api against the dashboard and restful modules, on one real cluster.
+"""Benchmark of calamari_api on one real cluster of a given Ceph release: against the floor (bare cheroot serving the
+same body from the same Python), under many clients, for its drag on the mgr, and against the other mgr modules.
 
-    bench/bench.py [--sizes 3,1000] [--duration 5] [--connections 8] [--skip-peers] [--keep]
+    bench/bench.py [--release system|tentacle] [--sizes 3,1000] [--duration 10] [--connections 8]
+                   [--only reads,tail,pollers,mgr,auth,peers,writes,memory] [--keep]
 
-Starts a dev cluster (tools/dev-cluster) in --dir, and at each size (grown with bench/grow-cluster) measures
-throughput and p50/p99 latency with wrk (Debian package `wrk`) for our GET endpoints and the fixed-body
-ceiling (module option bench_fixed_body; same size as the OSD list).  At the largest size it also measures:
-the dashboard's /api/osd and /api/pool (ceph-mgr-dashboard loaded in the mgr), restful's /osd and /pool (a mgr
-whose module path omits the dashboard, since restful cannot load beside it on Debian 12), the time from POST
-to `complete` for a pool create and an OSD out against the same `ceph` CLI commands, and the mgr's RSS
-before/after enabling calamari_api.  Phase `auth`: the same GETs (the fixed body, an OSD) with a session cookie
-and with an API token (Authorization: Bearer), in alternating rounds.  Prints tables with ratios.  A script, not a
-test: machines are noisy.
+Starts a dev cluster (tools/dev-cluster) in --dir and grows it to each size with bench/grow-cluster.  Phases:
+  reads    per size: throughput and p50/p99 with wrk (Debian package) for the cached GETs, each against the floor
+           for the same body size (bench/floor-server, run by the release's own Python; ratio = ours / floor), and
+           the module's fixed-body handler (bench_fixed_body: through the full CherryPy path, for contrast);
+  tail     largest size: the OSD list at 64 connections: p50, p99 and their ratio (target: p99 <= 4x p50);
+  pollers  512 keep-alive clients polling the OSD list every 3 s (bench/poll-clients): none refused or reset;
+  mgr      `pg stat` (served by the mgr itself, through librados: bench/mgr-latency) idle and with the API saturated
+           (target: <= 1.5x), and the mgr's CPU seconds per 1000 cached GETs;
+  auth     the same GETs with a session cookie and with an API token, in alternating rounds;
+  peers    the dashboard's /api/osd and /api/pool, and restful's /osd and /pool where the release has restful;
+  writes   the time from POST to `complete` of a pool create and an OSD out, against the same `ceph` commands;
+  memory   the mgr's RSS without and with the module.
+A script that prints figures and ratios from one run, not a test: machines are noisy.
 """
 import argparse
 import base64
+import contextlib
+import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
-from tests.integration.cluster import RealCluster, wait_for  # noqa: E402
+from tests.integration.cluster import RealCluster, free_port, wait_for  # noqa: E402
 
 UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
+PHASES = ('reads', 'tail', 'pollers', 'mgr', 'auth', 'peers', 'writes', 'memory')
+Result = Dict[str, float]
 
 
-def wrk(url: str, headers: Dict[str, str], duration: int, connections: int) -> Dict[str, float]:
+def wrk(url: str, headers: Dict[str, str], duration: int, connections: int) -> Result:
     args = ['wrk', '-t2', f'-c{connections}', f'-d{duration}s', '--latency', '--timeout', '30s']
     for name, value in headers.items():
         args += ['-H', f'{name}: {value}']
     out = subprocess.run(args + [url], capture_output=True, text=True, timeout=duration + 60).stdout
-    result = {'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1))}
+    result = {'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
+              'requests': int(re.search(r'(\d+) requests in', out).group(1))}
     for pct in ('50', '99'):
         m = re.search(rf'^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$', out, re.M)
         result[f'p{pct}'] = float(m.group(1)) * UNITS[m.group(2)] if m else float('nan')
     non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
-    result['errors'] = int(non2xx.group(1)) if non2xx else 0
+    errors = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)', out)
+    result['errors'] = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errors.groups())) if errors else 0)
     return result
 
 
-def row(name: str, r: Dict[str, float], ref: Optional[float] = None, size: Optional[int] = None) -> str:
-    ratio = f'{r["rps"] / ref:6.2f}x' if ref else '       '
-    size_text = f'{size:>9}' if size is not None else ' ' * 9
-    return (f'  {name:44} {r["rps"]:9.1f} req/s  p50 {r["p50"]:8.2f} ms  p99 {r["p99"]:8.2f} ms  {ratio} '
-            f'{size_text} B  errors {r["errors"]}')
+def row(name: str, r: Result, ref: Optional[float] = None, size: Optional[int] = None, ref_name: str = '') -> str:
+    ratio = f'{r["rps"] / ref:5.2f}x {ref_name}' if ref else ''
+    size_text = f'{size:>8} B' if size is not None else ' ' * 10
+    return (f'  {name:46} {r["rps"]:8.0f} req/s  p50 {r["p50"]:7.2f} ms  p99 {r["p99"]:7.2f} ms  {size_text}  '
+            f'errors {r["errors"]:<3} {ratio}')
 
 
 class Bench:
     def __init__(self, opts: argparse.Namespace) -> None:
         self.opts = opts
-        self.cluster = RealCluster(opts.dir, opts.mon_port, opts.api_port)
+        self.cluster = RealCluster(opts.dir, opts.mon_port, opts.api_port, release=opts.release)
+        self.summary: List[str] = []
 
+    # -- helpers ----------------------------------------------------------------------------------
     def ceph(self, *args: str, **kw: Any) -> subprocess.CompletedProcess:
         return self.cluster.ceph(*args, **kw)
 
+    def script(self, name: str, *args: str, **kw: Any) -> subprocess.CompletedProcess:
+        """One of bench/'s scripts, with the cluster's release's own Python (inside its root on Tentacle)."""
+        return subprocess.run(self.cluster.tool('/usr/bin/python3', os.path.join(HERE, name), *args),
+                              capture_output=True, text=True, **kw)
+
     def session_headers(self) -> Dict[str, str]:
-        client = self.cluster.client()
-        cookies = '; '.join(f'{k}={v}' for k, v in client.cookies.items())
+        cookies = '; '.join(f'{k}={v}' for k, v in self.cluster.client().cookies.items())
         return {'Cookie': cookies, 'Accept-Encoding': 'identity'}
 
-    def ours(self, duration: int) -> List[Tuple[str, Dict[str, float], int]]:
-        c = self.cluster
-        headers = self.session_headers()
-        client = c.client()
-        osd_list = client.get(f'/api/v2/cluster/{c.fsid}/osd')
-        size = len(osd_list.content)
-        osd_id = osd_list.json()[len(osd_list.json()) // 2]['id']
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
-        wait_for(lambda: self._status(client, f'/api/v2/bench/fixed?size={size}') == 200, 30, 'ceiling')
-        results = []
-        for name, path in (('ceiling: fixed body (same size as OSD list)', f'/api/v2/bench/fixed?size={size}'),
-                           ('calamari_api GET cluster/<fsid>/osd', f'/api/v2/cluster/{c.fsid}/osd'),
-                           ('calamari_api GET cluster/<fsid>/osd/<id>', f'/api/v2/cluster/{c.fsid}/osd/{osd_id}'),
-                           ('calamari_api GET cluster/<fsid>/pool', f'/api/v2/cluster/{c.fsid}/pool'),
-                           ('calamari_api GET server', '/api/v2/server'),
-                           ('calamari_api GET event', '/api/v2/event')):
-            body = client.get(path)
-            results.append((name, wrk(c.url + path, headers, duration, self.opts.connections), len(body.content)))
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
-        return results
-
-    def auth_cost(self, duration: int) -> List[str]:
-        """Session vs API token on the same GETs: median req/s and p50 over alternating rounds, token/session."""
-        c = self.cluster
-        name = f'bench-{os.getpid()}'
-        token = self.ceph('calamari-api', 'token-create', name).stdout.strip()
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
-        kinds = {'session': self.session_headers(),
-                 'token': {'Authorization': f'Bearer {token}', 'Accept-Encoding': 'identity'}}
-        lines = []
+    @contextlib.contextmanager
+    def floor(self, size: int) -> Iterator[str]:
+        """bench/floor-server serving ``size`` bytes with the module's thread count, by the release's Python."""
+        port = free_port()
+        threads = self.ceph('config', 'get', 'mgr', 'mgr/calamari_api/server_threads').stdout.strip() or '8'
+        proc = subprocess.Popen(self.cluster.tool('/usr/bin/python3', os.path.join(HERE, 'floor-server'),
+                                                  '--port', str(port), '--size', str(size), '--threads', threads),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f'http://127.0.0.1:{port}/'
         try:
-            client = c.client()
-            wait_for(lambda: self._status(client, '/api/v2/bench/fixed?size=100') == 200, 30, 'the fixed body')
-            for label, path in (('fixed body, 100 B', '/api/v2/bench/fixed?size=100'),
-                                ('GET cluster/<fsid>/osd/0', f'/api/v2/cluster/{c.fsid}/osd/0')):
-                rounds: Dict[str, List[Dict[str, float]]] = {kind: [] for kind in kinds}
-                for _ in range(self.opts.rounds):
-                    for kind, headers in kinds.items():
-                        rounds[kind].append(wrk(c.url + path, headers, duration, self.opts.connections))
-                median = {kind: sorted(results, key=lambda r: r['rps'])[len(results) // 2]
-                          for kind, results in rounds.items()}
-                for kind in kinds:
-                    ref = median['session']['rps'] if kind == 'token' else None
-                    lines.append(row(f'{label}, {kind}', median[kind], ref))
+            wait_for(lambda: self._answers(url), 30, 'the floor server')
+            yield url
         finally:
-            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
-            self.ceph('calamari-api', 'token-revoke', name)
-        return lines
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        import urllib.request
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     @staticmethod
     def _status(client: Any, path: str) -> int:
@@ -120,6 +115,17 @@ class Bench:
             return client.get(path).status_code
         except OSError:
             return 0
+
+    def mgr_pid(self) -> int:
+        active = self.cluster.ceph_json('mgr', 'dump')['active_name']
+        with open(os.path.join(self.cluster.dir, 'run', f'mgr.{active}.pid')) as f:
+            return int(f.read().strip())
+
+    @staticmethod
+    def cpu_seconds(pid: int) -> float:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')       # utime + stime
 
     def restart_mgr(self, *up_args: str) -> None:
         c = self.cluster
@@ -130,11 +136,134 @@ class Bench:
         c.launcher('up', '--no-install', *up_args)
         c.wait_api()
 
-    def dashboard(self, duration: int) -> List[Tuple[str, Dict[str, float], int]]:
-        if not os.path.isdir('/usr/share/ceph/mgr/dashboard'):
-            print('  (ceph-mgr-dashboard is not installed: skipped)')
-            return []
-        port = self.opts.api_port + 10
+    def endpoints(self) -> List[Tuple[str, str]]:
+        """The cached GETs measured: (name, path)."""
+        c = self.cluster
+        client = c.client()
+        osds = client.get(f'/api/v2/cluster/{c.fsid}/osd').json()
+        osd_id = osds[len(osds) // 2]['id']
+        paths = [('GET cluster/<fsid>/osd', f'/api/v2/cluster/{c.fsid}/osd'),
+                 ('GET cluster/<fsid>/osd/<id>', f'/api/v2/cluster/{c.fsid}/osd/{osd_id}'),
+                 ('GET cluster/<fsid>/pool', f'/api/v2/cluster/{c.fsid}/pool'),
+                 ('GET server', '/api/v2/server'),
+                 ('GET event', '/api/v2/event')]
+        for name in ('health', 'health_counters', 'space', 'osd', 'pool'):     # the v1 dashboard reads, if served
+            path = f'/api/v1/cluster/{c.fsid}/{name}'
+            if self._status(client, path) == 200:
+                paths.append((f'GET v1 cluster/<fsid>/{name}', path))
+        return paths
+
+    # -- phases -----------------------------------------------------------------------------------
+    def reads(self, size: int) -> None:
+        c = self.cluster
+        headers = self.session_headers()
+        client = c.client()
+        print(f'\n{size} OSDs: cached GETs, wrk -c{self.opts.connections} -d{self.opts.duration}s '
+              f'(ratio: ours / the floor for the same body size)')
+        floors: Dict[int, Result] = {}
+        worst = None
+        for name, path in self.endpoints():
+            body = len(client.get(path).content)
+            ours = wrk(c.url + path, headers, self.opts.duration, self.opts.connections)
+            if body not in floors:
+                with self.floor(body) as url:
+                    floors[body] = wrk(url, {}, self.opts.duration, self.opts.connections)
+            ratio = ours['rps'] / floors[body]['rps']
+            worst = min(worst or ratio, ratio)
+            print(row(f'calamari_api {name}', ours, floors[body]['rps'], body, 'floor'))
+            print(row('  floor: bare cheroot, same body', floors[body], None, body))
+        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
+        try:
+            body = len(client.get(f'/api/v2/cluster/{c.fsid}/osd').content)
+            path = f'/api/v2/bench/fixed?size={body}'
+            wait_for(lambda: self._status(client, path) == 200, 30, 'the fixed body')
+            fixed = wrk(c.url + path, headers, self.opts.duration, self.opts.connections)
+            print(row('module fixed body (full CherryPy path)', fixed, floors[body]['rps'], body, 'floor'))
+        finally:
+            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
+        self.summary.append(f'cached GETs at {size} OSDs: worst ratio to the floor {worst:.2f}x (target >= 0.6x)')
+
+    def tail(self) -> None:
+        c = self.cluster
+        path = f'/api/v2/cluster/{c.fsid}/osd'
+        size = len(c.client().get(path).content)
+        ours = wrk(c.url + path, self.session_headers(), self.opts.duration, 64)
+        with self.floor(size) as url:
+            floor = wrk(url, {}, self.opts.duration, 64)
+        print(f'\n{len(c.osd_ids())} OSDs: the OSD list at 64 connections')
+        print(row('calamari_api GET cluster/<fsid>/osd, c=64', ours, floor['rps'], size, 'floor'))
+        print(row('  floor, c=64', floor, None, size))
+        print(f'  p99 / p50: calamari_api {ours["p99"] / ours["p50"]:.1f}, floor {floor["p99"] / floor["p50"]:.1f}')
+        self.summary.append(f'c=64 at {len(c.osd_ids())} OSDs: p99 {ours["p99"]:.1f} ms = '
+                            f'{ours["p99"] / ours["p50"]:.1f}x p50 (target <= 4x), {ours["errors"]} errors')
+
+    def pollers(self) -> None:
+        c = self.cluster
+        out = subprocess.run([os.path.join(HERE, 'poll-clients'), '--url', f'{c.url}/api/v2/cluster/{c.fsid}/osd',
+                              '--cookie', self.session_headers()['Cookie'], '--clients', '512', '--period', '3',
+                              '--duration', '30'], capture_output=True, text=True, timeout=300).stdout
+        result = json.loads(out)
+        print(f'\n512 keep-alive clients polling the OSD list every 3 s for 30 s: {result["requests"]} requests, '
+              f'{result["outcomes"]}, p50 {result["p50_ms"]:.1f} ms, p99 {result["p99_ms"]:.1f} ms')
+        failed = {k: v for k, v in result['outcomes'].items() if k != 'status 200'}
+        self.summary.append(f'512 polling clients: {result["requests"]} requests, failures {failed or "none"}')
+
+    def mgr_drag(self) -> None:
+        c = self.cluster
+        idle = json.loads(self.script('mgr-latency', '--dir', c.dir, timeout=300).stdout)
+        busy: Dict[str, Any] = {}
+        load = threading.Thread(target=lambda: busy.update(wrk(
+            f'{c.url}/api/v2/cluster/{c.fsid}/osd', self.session_headers(), 25, 64)))
+        load.start()
+        time.sleep(3)
+        loaded = json.loads(self.script('mgr-latency', '--dir', c.dir, timeout=300).stdout)
+        load.join()
+        ratio = loaded['median_ms'] / idle['median_ms']
+        pid = self.mgr_pid()
+        before = self.cpu_seconds(pid)
+        result = wrk(f'{c.url}/api/v2/cluster/{c.fsid}/osd', self.session_headers(), self.opts.duration,
+                     self.opts.connections)
+        per_1000 = (self.cpu_seconds(pid) - before) / result['requests'] * 1000
+        print(f'\nthe mgr under API load ({len(c.osd_ids())} OSDs)')
+        print(f'  `pg stat` (served by the mgr): idle median {idle["median_ms"]:.2f} ms (p90 {idle["p90_ms"]:.2f}), '
+              f'with the API saturated (c=64, {busy.get("rps", 0):.0f} req/s) {loaded["median_ms"]:.2f} ms '
+              f'(p90 {loaded["p90_ms"]:.2f}): {ratio:.2f}x')
+        print(f'  mgr CPU: {per_1000:.2f} s per 1000 cached GETs of the OSD list ({result["requests"]} GETs)')
+        self.summary.append(f'mgr drag: pg stat {ratio:.2f}x idle under saturation (target <= 1.5x); '
+                            f'{per_1000:.2f} CPU s per 1000 cached GETs')
+
+    def auth_cost(self) -> None:
+        """Session vs API token on the same GETs: median req/s and p50 over alternating rounds, token/session."""
+        c = self.cluster
+        name = f'bench-{os.getpid()}'
+        token = self.ceph('calamari-api', 'token-create', name).stdout.strip()
+        kinds = {'session': self.session_headers(),
+                 'token': {'Authorization': f'Bearer {token}', 'Accept-Encoding': 'identity'}}
+        print(f'\nsession vs API token (median of {self.opts.rounds} alternating rounds; ratio: token / session)')
+        try:
+            for label, path in (('GET cluster/<fsid>/osd/0', f'/api/v2/cluster/{c.fsid}/osd/0'),):
+                rounds: Dict[str, List[Result]] = {kind: [] for kind in kinds}
+                for _ in range(self.opts.rounds):
+                    for kind, headers in kinds.items():
+                        rounds[kind].append(wrk(c.url + path, headers, self.opts.duration, self.opts.connections))
+                median = {kind: sorted(results, key=lambda r: r['rps'])[len(results) // 2]
+                          for kind, results in rounds.items()}
+                for kind in kinds:
+                    ref = median['session']['rps'] if kind == 'token' else None
+                    print(row(f'{label}, {kind}', median[kind], ref, None, 'session'))
+        finally:
+            self.ceph('calamari-api', 'token-revoke', name)
+
+    def peers(self, our_rps: float) -> None:
+        duration = max(self.opts.duration, 15)     # peers can take seconds per request at scale
+        print(f'\n{len(self.cluster.osd_ids())} OSDs, other mgr modules (wrk -d{duration}s; ratio: calamari_api OSD '
+              f'list {our_rps:.1f} req/s / peer)')
+        for name, result, body_size in self.dashboard(duration) + self.restful(duration):
+            ratio = f'{our_rps / result["rps"]:.1f}x' if result['rps'] else f'> {our_rps * duration:.0f}x'
+            print(row(name, result, None, body_size) + f'   calamari_api is {ratio}')
+
+    def dashboard(self, duration: int) -> List[Tuple[str, Result, int]]:
+        port = free_port()
         self.restart_mgr('--dashboard')
         for key, val in (('ssl', 'false'), ('server_port', str(port)), ('server_addr', '127.0.0.1')):
             self.ceph('config', 'set', 'mgr', f'mgr/dashboard/{key}', val, '--force')
@@ -164,9 +293,13 @@ class Bench:
         except OSError:
             return None
 
-    def restful(self, duration: int) -> List[Tuple[str, Dict[str, float], int]]:
-        port = self.opts.api_port + 20
+    def restful(self, duration: int) -> List[Tuple[str, Result, int]]:
+        modules = os.path.join(self.cluster.dir, 'mgr-modules')
         self.restart_mgr()                                  # module path without the dashboard
+        if not os.path.exists(os.path.join(modules, 'restful')):
+            print('  (restful: not in this release; Tentacle removed it)')
+            return []
+        port = free_port()
         for key, val in (('server_port', str(port)), ('server_addr', '127.0.0.1')):
             self.ceph('config', 'set', 'mgr', f'mgr/restful/{key}', val, '--force')
         self.ceph('mgr', 'module', 'enable', 'restful')
@@ -175,25 +308,25 @@ class Bench:
         from tests.http_client import HttpClient
         rest = HttpClient(f'https://127.0.0.1:{port}')
         auth = {'Authorization': 'Basic ' + base64.b64encode(f'bench:{key}'.encode()).decode()}
-        wait_for(lambda: self._answers(rest, auth), 60, 'restful to answer')
+        wait_for(lambda: self._restful_answers(rest, auth), 60, 'restful to answer')
         results = []
         for name, path in (('restful GET /osd', '/osd'), ('restful GET /pool', '/pool')):
             size = len(rest.get(path, headers=auth).content)
             results.append((name, wrk(f'https://127.0.0.1:{port}{path}', auth, duration, self.opts.connections),
                             size))
+        self.ceph('mgr', 'module', 'disable', 'restful')
         return results
 
     @staticmethod
-    def _answers(client: Any, headers: Dict[str, str]) -> bool:
+    def _restful_answers(client: Any, headers: Dict[str, str]) -> bool:
         try:
             return client.get('/osd', headers=headers).status_code == 200
         except OSError:
             return False
 
-    def writes(self) -> List[str]:
+    def writes(self) -> None:
         c = self.cluster
         client = c.client()
-        lines = []
         for pool in ('bench-api', 'bench-cli'):       # leftovers of an interrupted run
             self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
 
@@ -213,7 +346,7 @@ class Bench:
 
         # The scale OSDs have no daemons: place the new pools on the real OSDs' host only, so their PGs can
         # become active (the API's pool create completes when no PG of the pool is 'creating').
-        host = self.cluster.ceph_json('osd', 'find', '0')['crush_location']['host']
+        host = c.ceph_json('osd', 'find', '0')['crush_location']['host']
         self.ceph('osd', 'crush', 'rule', 'create-replicated', 'bench-real', host, 'osd', check=False)
         rule = next(r for r in client.get(f'/api/v2/cluster/{c.fsid}/crush_rule').json() if r['name'] == 'bench-real')
         t_api = api_request('POST', f'/api/v2/cluster/{c.fsid}/pool',
@@ -222,16 +355,15 @@ class Bench:
         start = time.time()
         wait_for(lambda: not self.unready_pgs('bench-cli'), 120, 'PGs', interval=0.05)
         t_cli_pgs = t_cli + time.time() - start
-        lines.append(f'  pool create: API {t_api:.2f}s (until its PGs are created), ceph CLI {t_cli:.2f}s '
-                     f'(ratio {t_api / t_cli:.2f}), CLI + wait for PGs {t_cli_pgs:.2f}s '
-                     f'(ratio {t_api / t_cli_pgs:.2f})')
+        print('\nwrites (time from the API call to `complete`, against the same ceph CLI command)')
+        print(f'  pool create: API {t_api:.2f}s (until its PGs are created), ceph CLI {t_cli:.2f}s '
+              f'(ratio {t_api / t_cli:.2f}), CLI + wait for PGs {t_cli_pgs:.2f}s (ratio {t_api / t_cli_pgs:.2f})')
         t_api = api_request('PATCH', f'/api/v2/cluster/{c.fsid}/osd/0', {'in': False})
         t_cli = cli('osd', 'out', '1')
-        lines.append(f'  osd out:     API {t_api:.2f}s, ceph CLI {t_cli:.2f}s, ratio {t_api / t_cli:.2f}')
+        print(f'  osd out:     API {t_api:.2f}s, ceph CLI {t_cli:.2f}s, ratio {t_api / t_cli:.2f}')
         self.ceph('osd', 'in', '0', '1')
         for pool in ('bench-api', 'bench-cli'):
             self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
-        return lines
 
     def unready_pgs(self, pool: str) -> list:
         listing = self.cluster.ceph_json('pg', 'ls-by-pool', pool)
@@ -239,24 +371,24 @@ class Bench:
         return [p for p in stats if 'creating' in p['state'] or 'unknown' in p['state']] or ([] if stats else [0])
 
     def mgr_rss_kb(self) -> int:
-        pid = open(os.path.join(self.cluster.dir, 'run', 'mgr.x.pid')).read().strip()
-        status = open(f'/proc/{pid}/status').read()
-        return int(re.search(r'VmRSS:\s+(\d+)', status).group(1))
+        with open(f'/proc/{self.mgr_pid()}/status') as f:
+            return int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))
 
-    def memory(self) -> str:
+    def memory(self) -> None:
+        c = self.cluster
         self.ceph('mgr', 'module', 'disable', 'calamari_api')
         self.restart_mgr_without_api()
         before = self.mgr_rss_kb()
         self.ceph('mgr', 'module', 'enable', 'calamari_api')
-        self.cluster.wait_api()
-        client = self.cluster.client()
+        c.wait_api()
+        client = c.client()
         for path in ('osd', 'pool', 'crush_rule', 'mon', 'server', 'config'):
-            client.get(f'/api/v2/cluster/{self.cluster.fsid}/{path}')
+            client.get(f'/api/v2/cluster/{c.fsid}/{path}')
         client.get('/api/v2/event')
         time.sleep(2)
         after = self.mgr_rss_kb()
-        return f'  mgr RSS: {before / 1024:.1f} MB without calamari_api, {after / 1024:.1f} MB with it ' \
-               f'(+{(after - before) / 1024:.1f} MB)'
+        print(f'\nmemory\n  mgr RSS: {before / 1024:.1f} MB without calamari_api, {after / 1024:.1f} MB with it '
+              f'(+{(after - before) / 1024:.1f} MB)')
 
     def restart_mgr_without_api(self) -> None:
         c = self.cluster
@@ -266,66 +398,56 @@ class Bench:
         wait_for(lambda: c.ceph_json('mgr', 'dump').get('available'), 60, 'the mgr')
         time.sleep(5)
 
+    def grow(self, size: int) -> None:
+        if size > len(self.cluster.osd_ids()):
+            proc = self.script('grow-cluster', '--dir', self.cluster.dir, '--osds', str(size), timeout=1800)
+            if proc.returncode != 0:
+                raise SystemExit(f'grow-cluster failed:\n{proc.stdout}{proc.stderr}')
+            time.sleep(3)
+
     def run(self) -> None:
         sizes = [int(s) for s in self.opts.sizes.split(',')]
-        self.cluster.up('--no-install')
-        print(f'cluster {self.cluster.fsid} in {self.cluster.dir}; wrk -t2 -c{self.opts.connections} '
-              f'-d{self.opts.duration}s')
-        per_size: Dict[int, List[Tuple[str, Dict[str, float], int]]] = {}
-        only = set(self.opts.only.split(',')) if self.opts.only else None
-        for size in sizes if not only or 'reads' in only else []:
-            if size > len(self.cluster.osd_ids()):
-                subprocess.run([os.path.join(HERE, 'grow-cluster'), '--dir', self.cluster.dir, '--osds', str(size)],
-                               check=True)
-                time.sleep(3)
-            per_size[size] = self.ours(self.opts.duration)
-            ceiling = per_size[size][0][1]['rps']
-            print(f'\n{size} OSDs (ratios: against the ceiling)')
-            for name, result, body_size in per_size[size]:
-                print(row(name, result, ceiling, body_size))
-        if not only or 'auth' in only:
-            print(f'\nsession vs API token (median of {self.opts.rounds} alternating rounds; ratio: token / session)')
-            for line in self.auth_cost(self.opts.duration):
-                print(line)
-        if (not only or 'peers' in only) and not self.opts.skip_peers:
-            if per_size:
-                osd_rps = per_size[sizes[-1]][1][1]['rps']
-            else:
-                osd_rps = wrk(f'{self.cluster.url}/api/v2/cluster/{self.cluster.fsid}/osd', self.session_headers(),
-                              self.opts.duration, self.opts.connections)['rps']
-            peer_duration = max(self.opts.duration, 15)     # peers can take seconds per request at scale
-            print(f'\n{len(self.cluster.osd_ids())} OSDs, peers (wrk -d{peer_duration}s; ratios: calamari_api '
-                  f'OSD list {osd_rps:.1f} req/s / peer)')
-            for name, result, body_size in self.dashboard(peer_duration) + self.restful(peer_duration):
-                ratio = f'{osd_rps / result["rps"]:.1f}x' if result['rps'] else f'> {osd_rps * peer_duration:.0f}x'
-                print(row(name, result, None, body_size) + f'   calamari_api is {ratio}')
-        if len(per_size) > 1:
-            print('\nlatency flatness (p50 of GET osd/<id>, first vs last size): '
-                  f'{per_size[sizes[0]][2][1]["p50"]:.2f} ms -> {per_size[sizes[-1]][2][1]["p50"]:.2f} ms')
-        if only and 'writes' not in only:
-            return
-        print('\nwrites (time from the API call to `complete`, against the same ceph CLI command)')
-        for line in self.writes():
-            print(line)
-        print('\nmemory')
-        print(self.memory())
+        phases = set(self.opts.only.split(',')) if self.opts.only else set(PHASES)
+        c = self.cluster
+        c.up('--no-install')
+        print(f'{c.state.get("ceph_version")}; cluster {c.fsid} in {c.dir}; wrk -t2; calamari_api server_threads '
+              f'{self.ceph("config", "get", "mgr", "mgr/calamari_api/server_threads").stdout.strip()}')
+        if 'reads' in phases:
+            for size in sizes:
+                self.grow(size)
+                self.reads(size)
+        self.grow(sizes[-1])
+        for phase, method in (('tail', self.tail), ('pollers', self.pollers), ('mgr', self.mgr_drag),
+                              ('auth', self.auth_cost)):
+            if phase in phases:
+                method()
+        if 'peers' in phases:
+            self.peers(wrk(f'{c.url}/api/v2/cluster/{c.fsid}/osd', self.session_headers(), self.opts.duration,
+                           self.opts.connections)['rps'])
+        if 'writes' in phases:
+            self.writes()
+        if 'memory' in phases:
+            self.memory()
+        print('\nsummary\n' + '\n'.join(f'  {line}' for line in self.summary))
         if not self.opts.keep:
-            self.cluster.down()
+            c.down()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--dir', default=tempfile.mkdtemp(prefix='calamari-bench-'))
+    parser.add_argument('--release', default='system', choices=('system', 'tentacle'))
+    parser.add_argument('--dir', default=None)
     parser.add_argument('--mon-port', type=int, default=42100)
     parser.add_argument('--api-port', type=int, default=42102)
     parser.add_argument('--sizes', default='3,1000')
-    parser.add_argument('--duration', type=int, default=5)
+    parser.add_argument('--duration', type=int, default=10)
     parser.add_argument('--connections', type=int, default=8)
-    parser.add_argument('--only', help='comma-separated phases: reads, peers, auth, writes (default: all)')
+    parser.add_argument('--only', help=f'comma-separated phases of: {", ".join(PHASES)} (default: all)')
     parser.add_argument('--rounds', type=int, default=3, help='auth phase: alternating rounds per kind')
-    parser.add_argument('--skip-peers', action='store_true')
     parser.add_argument('--keep', action='store_true', help='leave the cluster running')
-    Bench(parser.parse_args()).run()
+    opts = parser.parse_args()
+    opts.dir = opts.dir or tempfile.mkdtemp(prefix=f'calamari-bench-{opts.release}-')
+    Bench(opts).run()
     return 0
 
 

@@ -22,8 +22,10 @@ def free_port() -> int:
 
 
 class RealCluster:
-    def __init__(self, directory: str, mon_port: Optional[int] = None, api_port: Optional[int] = None) -> None:
+    def __init__(self, directory: str, mon_port: Optional[int] = None, api_port: Optional[int] = None,
+                 release: str = RELEASE) -> None:
         self.dir = directory
+        self.release_wanted = release           # for a new cluster; an existing one keeps its own (``release``)
         self.mon_port = mon_port or free_port()
         self.api_port = api_port or free_port()
         self.conf = os.path.join(directory, 'ceph.conf')
@@ -40,7 +42,7 @@ class RealCluster:
 
     def up(self, *extra: str) -> None:
         try:
-            self.launcher('up', '--release', RELEASE, *extra)
+            self.launcher('up', '--release', self.release_wanted, *extra)
         except Exception:
             self.launcher('down')       # leave no daemons behind (the logs stay in the directory)
             raise

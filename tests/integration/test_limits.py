@@ -54,3 +54,28 @@ def test_twenty_concurrent_pool_creates_and_deletes(client, cluster, fsid, wait)
     assert [r['error'] for r in results] == [False] * 20, results
     remaining = {p['pool_name'] for p in cluster.ceph_json('osd', 'dump')['pools']}
     assert not remaining & set(names)
+
+
+def test_many_polling_clients_keep_their_connections(cluster, client, fsid):
+    """Browsers polling the API keep their keep-alive connections (cheroot's default kept only 10 of them)."""
+    cookie = '; '.join(f'{k}={v}' for k, v in client.cookies.items())
+    request = (f'GET /api/v2/cluster/{fsid}/osd HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n').encode()
+    socks = [socket.create_connection(('127.0.0.1', cluster.api_port), timeout=30) for _ in range(100)]
+    try:
+        for _ in range(2):                                  # a second poll on each of the same 100 connections
+            for sock in socks:
+                sock.sendall(request)
+            for sock in socks:
+                head = b''
+                while b'\r\n\r\n' not in head:
+                    head += sock.recv(65536)
+                headers, _, body = head.partition(b'\r\n\r\n')
+                assert headers.startswith(b'HTTP/1.1 200'), headers
+                assert b'connection: close' not in headers.lower()
+                length = int(next(line.split(b':')[1] for line in headers.split(b'\r\n')
+                                  if line.lower().startswith(b'content-length')))
+                while len(body) < length:
+                    body += sock.recv(65536)
+    finally:
+        for sock in socks:
+            sock.close()

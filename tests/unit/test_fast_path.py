@@ -116,3 +116,11 @@ def test_head_and_unknown_paths_go_the_full_way(app, fsid, client):
     assert head.status_code == 200 and head.content == b''
     assert client.get('/api/v2/no/such/url').status_code == 404
     assert app.fast_path.hits == hits
+
+
+def test_a_new_event_is_never_served_stale(app, services, client):
+    count = client.get('/api/v2/event').json()['count']
+    assert client.get('/api/v2/event').json()['count'] == count         # a fast-path hit
+    services.events.emit('WARNING', 'something happened')
+    page = client.get('/api/v2/event').json()
+    assert page['count'] == count + 1 and page['results'][0]['message'] == 'something happened'

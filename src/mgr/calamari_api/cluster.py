@@ -20,7 +20,7 @@ MAX_AGE: Dict[str, float] = {
     'mds_metadata': 30.0, 'mgr_map': 10.0, 'keys': 5.0, 'pool_stats': 5.0, 'df': 5.0,
 }
 # Module-owned state that cached responses may depend on: bumped with ClusterState.touch() when it changes.
-LOCAL_STATE = ('keys',)
+LOCAL_STATE = ('keys', 'events')
 JSON_WRAPPED = ('mon_status', 'health')     # get() returns {"json": "<string>"} for these
 SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map', 'mon_status', 'health',
            'pg_summary', 'fs_map', 'config', 'mgr_map', 'mon_metadata', 'mds_metadata', 'servers', 'pool_stats', 'df',

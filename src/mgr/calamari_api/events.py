@@ -54,8 +54,10 @@ def chunk_key(number: int) -> str:
 class EventLog:
     """Bounded, persisted event history.  ``emit`` is safe from any thread and never touches the store."""
 
-    def __init__(self, store: Any, capacity: Callable[[], int], clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Any, capacity: Callable[[], int], clock: Callable[[], float] = time.time,
+                 on_change: Callable[[], None] = lambda: None) -> None:
         self._store = store
+        self._on_change = on_change         # the event list changed (cached responses of it are stale)
         self._capacity = capacity
         self._clock = clock
         self._lock = threading.Lock()
@@ -139,6 +141,7 @@ class EventLog:
             if excess > 0:
                 del self._events[:excess]
         log.debug('event %s %s', severity, message)
+        self._on_change()
         if self._on_emit:
             self._on_emit()
         return event
@@ -149,6 +152,7 @@ class EventLog:
             kept = [e for e in self._events if e.fsid != fsid]
             self._dirty |= {e.seq // CHUNK_SIZE for e in self._events if e.fsid == fsid}
             self._events = kept
+        self._on_change()
         if self._on_emit:
             self._on_emit()
 

@@ -18,6 +18,9 @@ OPTIONS = [
     Option(name='server_addr', type='str', default='::', desc='address to listen on'),
     Option(name='server_port', type='int', default=8002, desc='port to listen on'),
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
+    Option(name='server_threads', type='int', default=8, min=2, max=64,
+           desc='HTTP worker threads (more threads keep more slow clients going; fewer flatten the latency tail '
+                'of many fast ones)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
     Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
     Option(name='request_timeout', type='secs', default=300, min=5,
@@ -39,10 +42,10 @@ def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
     return (cert, key) if cert and key else None
 
 
-def _listen_options(mgr: Any) -> Tuple[str, int, bool]:
+def _listen_options(mgr: Any) -> Tuple[str, int, bool, int]:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
-    return str(addr), int(port), bool(mgr.get_module_option('ssl'))
+    return str(addr), int(port), bool(mgr.get_module_option('ssl')), int(mgr.get_module_option('server_threads'))
 
 
 class Module(MgrModule):
@@ -57,7 +60,7 @@ class Module(MgrModule):
         self._restart = threading.Event()
         self._services: Optional[Any] = None
         self._ready = threading.Event()
-        self._listening: Optional[Tuple[str, int, bool]] = None
+        self._listening: Optional[Tuple[str, int, bool, int]] = None
         self._no_cert_reported = False
 
     @staticmethod
@@ -96,7 +99,7 @@ class Module(MgrModule):
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any) -> Optional[HttpServer]:
-        addr, port, ssl = self._listening = _listen_options(self)
+        addr, port, ssl, threads = self._listening = _listen_options(self)
         pem = None
         if ssl:
             pem = _tls_pem(self)
@@ -113,7 +116,7 @@ class Module(MgrModule):
             self.set_health_checks({})
             self._no_cert_reported = False
         try:
-            server = HttpServer(wsgi_app, addr, port, ssl_pem=pem)
+            server = HttpServer(wsgi_app, addr, port, ssl_pem=pem, threads=threads)
             server.start()
         except ServerConfigError as e:
             log.error('not serving: %s', e)
@@ -161,7 +164,7 @@ class StandbyModule(MgrStandbyModule):
     def serve(self) -> None:
         server = None
         while server is None and not self._stop.is_set():
-            addr, port, ssl = _listen_options(self)
+            addr, port, ssl, _ = _listen_options(self)
             try:
                 # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
                 server = HttpServer(self._app, addr, port, threads=4, ssl_pem=_tls_pem(self) if ssl else None)

@@ -121,6 +121,17 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
                 pass
 
 
+# Calamari's UIs poll every few seconds from every open browser: keep their connections (cheroot keeps only 10 idle
+# keep-alive connections by default and closes the rest after each response, so each poll paid a TCP and TLS
+# handshake), and let a burst of them connect at once.
+KEEPALIVE_CONNECTIONS = 1024
+LISTEN_BACKLOG = 1024
+# The HTTP worker threads run at a lower CPU priority than the rest of ceph-mgr (Linux: a nice value per thread):
+# when clients saturate the API, the mgr's own work (its messengers, the commands it serves, the other modules)
+# still gets the CPU it needs.
+WORKER_NICENESS = 5
+
+
 class ServerConfigError(Exception):
     pass
 
@@ -133,8 +144,9 @@ class HttpServer:
         self.addr = addr
         self.port = port
         self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
-        self.server = wsgi.Server((addr, port), app, numthreads=threads, server_name='calamari_api',
-                                  timeout=int(socket_timeout), max=-1, request_queue_size=64)
+        self.server = wsgi.Server((addr, port), _niced(app), numthreads=threads, server_name='calamari_api',
+                                  timeout=int(socket_timeout), max=-1, request_queue_size=LISTEN_BACKLOG)
+        self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         self.server.max_request_body_size = MAX_BODY_BYTES
         self.server.max_request_header_size = MAX_HEADER_BYTES
         self.server.ConnectionClass = DeadlineConnection
@@ -182,6 +194,21 @@ class HttpServer:
                 self._thread.join(timeout=10)
             if self._tmpdir:
                 self._tmpdir.cleanup()
+
+
+def _niced(app: Any) -> Any:
+    """``app`` run by threads that lowered their own CPU priority (WORKER_NICENESS) on their first request."""
+    niced = threading.local()
+
+    def wrapper(environ: Any, start_response: Any) -> Any:
+        if not getattr(niced, 'done', False):
+            niced.done = True
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+            except (OSError, AttributeError):       # (not Linux: the priority is the process's)
+                pass
+        return app(environ, start_response)
+    return wrapper
 
 
 def _error_log(msg: str = '', level: int = logging.INFO, traceback: bool = False) -> None:

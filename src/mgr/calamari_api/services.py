@@ -20,7 +20,8 @@ class Services:
         self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
         self.tokens = Tokens(self.store, self.auth.throttle)
-        self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000)
+        self.events = EventLog(self.store, capacity=lambda: option('event_history') or 5000,
+                               on_change=lambda: self.cluster.touch('events'))
         self.hosts = Hosts(mgr, self.cluster, self.store, option)
         self.event_generator = EventGenerator(self.events, self.cluster, self.hosts, self.store)
         self.requests = RequestEngine(mgr, self.store, self.cluster,

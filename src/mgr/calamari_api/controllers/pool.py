@@ -17,6 +17,7 @@ def find_pool(cluster: Any, pool_id: Any) -> Dict[str, Any]:
 
 
 class PoolController(BaseController):
+    @cached_by(*OSD_MAP_DEPS, 'config')         # (config: the ?defaults variant)
     def list(self, request: ApiRequest, fsid: str) -> Any:
         """Every pool, by id; with ``?defaults`` (a presence flag) the defaults for a new pool instead."""
         if request.has_query('defaults'):
