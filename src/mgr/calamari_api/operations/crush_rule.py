@@ -15,7 +15,7 @@ from . import check_allowed, crush_name_error, field_int, raise_if, writable_fie
 from ..compat import crush_has_rule_sizes
 from ..http import detail, not_found_object
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
-from ..views.crush import rule_type_name
+from ..views.crush import named_step, rule_type_name
 from ..views.crush_text import rule_text
 
 RULE_TYPES = ('replicated', 'erasure')
@@ -153,7 +153,7 @@ def current_rule(rule: Dict[str, Any], ctx: RuleContext) -> Dict[str, Any]:
     """An ``osd crush dump`` rule in the shape ``parse_rule`` gives (with the sizes the API shows)."""
     min_size, max_size = ctx.shown_sizes.get(rule['rule_id'], (rule.get('min_size'), rule.get('max_size')))
     return {'id': rule['rule_id'], 'name': rule['rule_name'], 'type': rule_type_name(rule.get('type')),
-            'min_size': min_size, 'max_size': max_size, 'steps': rule.get('steps', [])}
+            'min_size': min_size, 'max_size': max_size, 'steps': [named_step(s) for s in rule.get('steps', [])]}
 
 
 def unchanged(rule: Dict[str, Any], current: Dict[str, Any], ctx: RuleContext) -> bool:
