@@ -112,6 +112,7 @@ class FakeBaseMgrModule:
         self.store: Dict[str, str] = {}
         self.options: Dict[str, Any] = {}
         self.sent_commands: List[Tuple[str, str, Dict[str, Any], str]] = []
+        self.sent_json: List[str] = []          # the commands as the mgr got them (the JSON text)
         self.command_handler: Optional[Callable[[Dict[str, Any]], Tuple[int, str, str]]] = None
         self.hold_commands = False
         self.held: List[Tuple[Any, str]] = []
@@ -194,6 +195,7 @@ class FakeBaseMgrModule:
     def _ceph_send_command(self, result: Any, svc_type: str, svc_id: str, command: str, tag: str,
                            inbuf: Optional[str] = None, one_shot: bool = False) -> None:    # (one_shot: Tentacle)
         cmd = json.loads(command)
+        self.sent_json.append(command)
         self.sent_commands.append((svc_type, svc_id, cmd, tag))
         if self.hold_commands:
             self.held.append((result, tag, cmd))

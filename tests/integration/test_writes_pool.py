@@ -103,3 +103,17 @@ def test_mon_refusing_the_delete_fails_the_request(client, cluster, pools, clean
         cluster.ceph('tell', 'mon.*', 'config', 'set', 'mon_allow_pool_delete', 'true')
     assert 'pool deletion is disabled' in request['error_message']
     assert pool_detail(cluster, NAME + '-kept') is not None
+
+
+def test_pool_named_beyond_the_bmp(client, cluster, pools, cleanup):
+    """A name with a character past U+FFFF (an emoji) reaches the OSD map as UTF-8 and reads back: sent as an
+    escaped surrogate pair it was stored as CESU-8, and the mgr crashed at its next look at the OSD map."""
+    name = 'calamari-it-\U0001F600'
+    cleanup.append(name)
+    finished(client, client.post(pools, {'name': name, 'pg_num': 4}))
+    shown = {p['name']: p for p in client.get(pools).json()}
+    assert name in shown
+    assert pool_detail(cluster, name)['pool_name'] == name
+    finished(client, client.delete(f"{pools}/{shown[name]['id']}"))
+    assert client.get('/api/v2/cluster').status_code == 200
+    assert not cluster.module_tracebacks()

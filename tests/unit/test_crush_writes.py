@@ -67,6 +67,8 @@ def test_node_post_duplicate_name_and_missing_child(client, base, mon):
     assert (response.status_code, response.json()) == (409, {'name': ["A CRUSH item named 'vm' already exists"]})
     response = client.post(f'{base}/crush_node', {'name': 'osd.1', 'bucket_type': 'rack', 'items': []})
     assert response.status_code == 409
+    response = client.post(f'{base}/crush_node', {'name': 'replicated_rule', 'bucket_type': 'rack', 'items': []})
+    assert response.status_code == 409          # a rule's name: crushtool would mix them up
     response = client.post(f'{base}/crush_node', {'name': 'r', 'bucket_type': 'rack', 'items': [{'id': -99}]})
     assert (response.status_code, response.json()) == (404, 'Object of type crush_node with id -99 not found')
     response = client.post(f'{base}/crush_node', {'name': 'r', 'bucket_type': 'rack', 'items': [{'id': 7}]})
@@ -236,6 +238,8 @@ def test_rule_post_validation(client, base, module):
         'name': ["A CRUSH rule named 'replicated_rule' already exists"]})
     response = client.post(f'{base}/crush_rule', dict(RULE, ruleset=0))
     assert response.status_code == 409
+    response = client.post(f'{base}/crush_rule', dict(RULE, name='vm'))       # crushtool would take it for the host
+    assert (response.status_code, response.json()) == (409, {'name': ["A CRUSH item named 'vm' already exists"]})
     assert module.fake_rados.calls == []
 
 
@@ -384,3 +388,19 @@ def test_exact_weights_in_weight_sets():
     assert crush_text.exact_weights(text, dump) == (
         'choose_args 1 {\n  {\n    bucket_id -3\n    weight_set [\n      [ 0.000030517578125 1.000 ]\n'
         '      [ 0.0000457763671875 0.000 ]\n    ]\n  }\n}\n')
+
+
+@needs_crushtool
+def test_steps_crush_dumps_by_number_are_named(client, base, module):
+    """``osd crush dump`` gives some steps only as {"opcode", "arg1", "arg2"} (set_chooseleaf_stable, ...): the API
+    names them, and a PATCH of such a rule writes them back."""
+    rule = module.maps['osd_map_crush']['rules'][0]
+    rule['steps'] = [{'opcode': 13, 'arg1': 1, 'arg2': 0}, {'opcode': 10, 'arg1': 2, 'arg2': 0}] + rule['steps']
+    module.notify('osd_map', '')
+    steps = client.get(f'{base}/crush_rule/0').json()['steps']
+    assert steps[:2] == [{'op': 'set_chooseleaf_stable', 'num': 1, 'type': None, 'item_name': None, 'item': None},
+                         {'op': 'set_choose_local_tries', 'num': 2, 'type': None, 'item_name': None, 'item': None}]
+    response = client.patch(f'{base}/crush_rule/0', {'max_size': 5})
+    wait_complete(client, response.json()['request_id'])
+    _, text = set_map(module)
+    assert '\tstep set_chooseleaf_stable 1\n\tstep set_choose_local_tries 2\n' in text

@@ -3,8 +3,10 @@ store and its persistence (history.py), the sampler (sampler.py) and the HTTP en
 import json
 import threading
 import time
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from calamari_api.history import HistoryStore, decode_bucket, encode_bucket
 from calamari_api.local_metrics import (HostReading, cpu_counters, disk_counters, iostat_values, loadavg_gauges,
@@ -384,3 +386,20 @@ def test_graphite_takes_an_api_token(services, sampled):
     assert response.status_code == 200 and response.json()[0]['text'] == 'vm'
     response = client.get('/graphite/render?target=a', headers={'Authorization': 'Bearer calapi_nonsense'})
     assert response.status_code == 401
+
+
+# Graphite is outside the OpenAPI document (and so outside schemathesis): its query language is fuzzed here.
+GRAPHITE_TEXT = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.sampled_from(['ceph', 'cluster', '*', 'pool', 'all', 'num_read', 'df', 'servers', '{a,b}', '[0-9]',
+                              'sumSeries(', 'scale(', ')', ',', ' 1024', '-1d', 'now', '.', '..', '%', '\x00']),
+             max_size=12).map(''.join))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.lists(st.tuples(st.sampled_from(['target', 'from', 'until', 'format', 'jsonp', 'query',
+                                                  'maxDataPoints', 'rawData', 'x']), GRAPHITE_TEXT), max_size=5),
+       path=st.sampled_from(['/graphite/render', '/graphite/render/', '/graphite/metrics/find', '/graphite/metrics']))
+def test_graphite_answers_any_query_without_a_5xx(client, sampled, params, path):
+    response = client.get(path + '?' + urlencode(params))
+    assert response.status_code in (200, 400), (path, params, response.status_code, response.content[:300])

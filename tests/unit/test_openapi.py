@@ -23,3 +23,51 @@ def test_served_without_login(anon):
     validate(document)
     assert '/api/v2/cluster/{fsid}/osd/{osd_id}' in document['paths']
     assert document['paths']['/api/v2/info']['get']['security'] == []
+
+
+def test_security_schemes_not_parameters():
+    document = build_document()
+    schemes = document['components']['securitySchemes']
+    assert schemes['session'] == {'type': 'apiKey', 'in': 'cookie', 'name': 'calamari_sessionid',
+                                  'description': schemes['session']['description']}
+    assert (schemes['csrfCookie']['in'], schemes['xsrf']['in']) == ('cookie', 'header')
+    for item in document['paths'].values():
+        for operation in item.values():
+            names = {p['name'] for p in operation.get('parameters', [])}
+            assert not names & {'calamari_sessionid', 'XSRF-TOKEN', 'X-XSRF-TOKEN', 'Authorization'}
+
+
+def test_status_codes_and_bodies():
+    paths = build_document()['paths']
+    c = '/api/v2/cluster/{fsid}'
+    responses = paths[c + '/crush_node/{node_id}']['delete']['responses']
+    assert {'202', '400', '401', '403', '404', '409', '429', '503'} <= set(responses)
+    assert 'content' not in paths[c]['get']['responses']['404']                  # Calamari's empty 404
+    assert 'content' not in paths['/api/v2/server/{fqdn}/log']['get']['responses']['503']
+    assert '415' in paths[c + '/crush_map']['post']['responses']
+    assert '304' in paths[c + '/osd/{osd_id}']['patch']['responses']
+    assert '401' not in paths['/api/v2/info']['get']['responses']
+
+
+def test_request_schemas_say_what_the_validators_accept():
+    import jsonschema
+    paths = build_document()['paths']
+    pool = paths['/api/v2/cluster/{fsid}/pool']['post']['requestBody']['content']['application/json']['schema']
+    assert pool['required'] == ['name', 'pg_num'] and pool['additionalProperties'] is False
+    jsonschema.validate({'name': 'p', 'pg_num': 8, 'size': '2'}, pool)
+    for bad in ({'name': 'p'}, {'name': 'p', 'pg_num': 0}, {'name': 'p', 'pg_num': 8, 'bogus': 1},
+                {'name': 'p', 'pg_num': 8, 'type': 'erasure', 'size': 2}):
+        assert not jsonschema.Draft202012Validator(pool).is_valid(bad), bad
+    key = paths['/api/v2/key/{minion_id}']['patch']['requestBody']['content']['application/json']['schema']
+    assert key['required'] == ['status'] and key['properties']['status']['enum'] == ['accepted', 'rejected']
+    events = {p['name']: p for p in paths['/api/v2/event']['get']['parameters']}
+    assert events['page_size']['schema'] == {'type': 'integer', 'minimum': 1, 'maximum': 1000}
+
+
+def test_links_from_writes_to_their_requests():
+    paths = build_document()['paths']
+    links = paths['/api/v2/cluster/{fsid}/pool']['post']['responses']['202']['links']
+    assert links['GetRequest'] == {'operationId': 'request.get:get',
+                                   'parameters': {'request_id': '$response.body#/request_id'}}
+    assert set(paths['/api/v2/user']['post']['responses']['201']['links']) == {
+        'GetUser', 'UpdateUserPut', 'UpdateUserPatch', 'DeleteUser'}

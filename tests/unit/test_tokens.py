@@ -344,7 +344,9 @@ def test_openapi_declares_the_bearer_scheme():
     document = build_document()
     scheme = document['components']['securitySchemes']['bearerAuth']
     assert (scheme['type'], scheme['scheme']) == ('http', 'bearer')
-    assert {'bearerAuth': []} in document['security'] and {'session': [], 'xsrf': []} in document['security']
+    assert document['security'] == [{'session': []}, {'bearerAuth': []}]
+    pool_create = document['paths']['/api/v2/cluster/{fsid}/pool']['post']
+    assert pool_create['security'] == [{'session': [], 'csrfCookie': [], 'xsrf': []}, {'bearerAuth': []}]
     assert '401' in document['paths']['/api/v2/cluster']['get']['responses']
     info = document['paths']['/api/v2/info']['get']
     assert info['security'] == [] and '401' not in info['responses']

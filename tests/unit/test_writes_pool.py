@@ -267,3 +267,28 @@ def test_readonly_user_cannot_write(make_client, pools, module):
     readonly = make_client('readonly')
     assert readonly.post(pools, {'name': 'x', 'pg_num': 8}).status_code == 403
     assert readonly.delete(f"{pools}/{existing_pool(module)['pool']}").status_code == 403
+
+
+def test_name_beyond_the_bmp_reaches_the_mon_as_utf8(client, pools, module, mon):
+    """Escaped as a surrogate pair, an emoji reached the OSD map as CESU-8 and every later get('osd_map') crashed
+    ceph-mgr: commands travel as UTF-8 JSON."""
+    response = client.post(pools, {'name': 'pool-\U0001F600', 'pg_num': 8})
+    assert response.status_code == 202
+    assert sent(module)[0]['pool'] == 'pool-\U0001F600'
+    create = next(text for text in module.sent_json if 'osd pool create' in text)
+    assert 'pool-\U0001F600' in create and '\\ud83d' not in create
+
+
+def test_lone_surrogate_in_a_json_body_is_a_400(client, pools, module, mon):
+    response = client.request('POST', pools, raw=b'{"name": "bad\\ud800name", "pg_num": 8}',
+                              headers={'Content-Type': 'application/json'})
+    assert response.status_code == 400
+    assert 'lone surrogate' in response.json()['detail']
+    assert sent(module) == []
+
+
+def test_integral_floats_are_integers(client, pools, module, mon):
+    """JSON makes no difference between 8 and 8.0 (JSON Schema's "integer" takes both)."""
+    assert client.post(pools, {'name': 'floaty', 'pg_num': 8.0}).status_code == 202
+    assert sent(module)[0]['pg_num'] == 8
+    assert client.post(pools, {'name': 'floaty2', 'pg_num': 8.5}).json() == {'pg_num': ['Enter a whole number.']}

@@ -14,6 +14,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from mgr_module import CommandResult
 
+
+def command_json(command: Dict[str, Any]) -> str:
+    """A mon command as the JSON the mon reads.  Not ASCII-escaped: the mon's JSON parser (json_spirit) turns the
+    surrogate pair of an escaped character beyond U+FFFF into two 3-byte sequences (CESU-8), so a pool named with
+    an emoji reached the OSD map as invalid UTF-8, and every later ``get('osd_map')`` crashed ceph-mgr (16.2.15)."""
+    return json.dumps(command, ensure_ascii=False)
+
+
 TAG_PREFIX = 'calamari_api-read:'
 STOP_GRACE = 5.0
 TIMED_OUT = (-110, '', 'timed out')
@@ -50,7 +58,7 @@ class MonQueries:
         with self._cond:
             if self._stopping or self._thread is None:
                 return STOPPED
-            self._queue.append((result, json.dumps(command)))
+            self._queue.append((result, command_json(command)))
             self._cond.notify()
         if not result.ev.wait(timeout):
             return TIMED_OUT

@@ -14,7 +14,6 @@ thread state to deliver the completion, and the thread state ``notify()`` runs i
 from it crashed the mgr with a GPF in libpython when the completion arrived).  The engine's thread lives as
 long as the module and, when stopping, waits (briefly) for the commands still in flight.
 """
-import json
 import logging
 import threading
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cluster import isoformat
+from .mon_queries import command_json
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ class RequestEngine:
                     continue
                 self._unanswered.add(tag)
             try:
-                self._mgr.send_command(entry.result, 'mon', '', json.dumps(entry.command), tag)
+                self._mgr.send_command(entry.result, 'mon', '', command_json(entry.command), tag)
             except Exception as e:
                 with self._lock:
                     self._unanswered.discard(tag)
@@ -356,7 +356,7 @@ class RequestEngine:
     def _run_rados(self, req: UserRequest, tag: str, step: RadosCommand) -> None:
         """Worker thread: the librados call may block (no quorum); the engine times it out meanwhile."""
         try:
-            r, _outb, outs = self._mgr.rados.mon_command(json.dumps(step.command), step.inbuf)
+            r, _outb, outs = self._mgr.rados.mon_command(command_json(step.command), step.inbuf)
         except Exception as e:      # librados raises its own error types
             log.exception('librados mon_command failed for %s', step.command.get('prefix'))
             r, outs = -1, f"Internal error {e}"

@@ -1,4 +1,8 @@
-"""The HTTP(S) server: cheroot (CherryPy's WSGI server) serving the CalamariApp, TLS with stdlib ssl."""
+"""The HTTP(S) server: cheroot (CherryPy's WSGI server) serving the CalamariApp, TLS with stdlib ssl.
+
+Malformed requests that never reach the application (a broken request line, headers or framing, headers past
+MAX_HEADER_BYTES, a client too slow to send its request) get cheroot's 4xx in Calamari's error shape."""
+import json
 import logging
 import os
 import socket
@@ -6,14 +10,115 @@ import ssl
 import sys
 import tempfile
 import threading
+import time
 from typing import Any, Optional
 
+from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .webapp import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
+
+MAX_HEADER_BYTES = 64 * 1024      # request line + headers; more is a 413 (an URI past it a 414)
+READ_DEADLINE = 30.0              # seconds for a client to send a whole request (each read: the socket timeout)
+
+
+class JsonErrorRequest(cheroot_server.HTTPRequest):
+    """cheroot's request, whose own error responses are Calamari's ``{"detail": ...}`` JSON.  A request cheroot
+    cannot take (a Transfer-Encoding other than chunked: 501; an HTTP version it does not speak: 505) is the
+    client's error here: 400, so that no request a client makes up is answered with a 5xx."""
+
+    def simple_response(self, status: Any, msg: Any = '') -> None:
+        status = str(status)
+        if status[:3] in ('501', '505'):
+            msg = msg or status[4:]
+            status = '400 Bad Request'
+        text = msg.decode('ISO-8859-1') if isinstance(msg, bytes) else str(msg)
+        body = json.dumps({'detail': text or status[4:]}).encode()
+        head = [f'{self.server.protocol} {status}', f'Content-Length: {len(body)}', 'Content-Type: application/json']
+        if status[:3] in ('413', '414'):
+            self.close_connection = True
+            head.append('Connection: close')
+        try:
+            self.conn.wfile.write(('\r\n'.join(head) + '\r\n\r\n').encode('ISO-8859-1') + body)
+        except socket.error as ex:
+            if ex.args[0] not in cheroot_server.errors.socket_errors_to_ignore:
+                raise
+
+
+class DeadlineReader:
+    """A connection's read stream with a deadline for the whole request (``READ_DEADLINE``): each read waits at
+    most the socket timeout, so without it a client that trickles a byte now and then would hold a worker thread
+    for as long as it likes.  Reads do at most one socket read between two looks at the clock."""
+
+    def __init__(self, stream: Any, sock: Any, deadline: float, timeout: float) -> None:
+        self._stream = stream
+        self._sock = sock
+        self._deadline = deadline
+        self._timeout = timeout
+        self.timed_out = False          # then the stream is unusable: later reads see its end, the connection closes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def _available(self) -> bytes:
+        """What the stream has buffered, after at most one socket read (b'' at the end of the stream)."""
+        if self.timed_out:
+            return b''
+        remaining = self._deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise socket.timeout('timed out')
+            self._sock.settimeout(min(self._timeout, remaining))
+            return self._stream.peek(1)
+        except socket.timeout:
+            self.timed_out = True
+            raise
+
+    def read(self, size: Optional[int] = -1) -> bytes:
+        out = bytearray()
+        while size is None or size < 0 or len(out) < size:
+            buffered = self._available()
+            if not buffered:
+                break
+            want = len(buffered) if size is None or size < 0 else min(len(buffered), size - len(out))
+            out += self._stream.read(want)
+        return bytes(out)
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        out = bytearray()
+        while size is None or size < 0 or len(out) < size:
+            buffered = self._available()
+            if not buffered:
+                break
+            want = len(buffered) if size is None or size < 0 else min(len(buffered), size - len(out))
+            newline = buffered.find(b'\n', 0, want)
+            out += self._stream.read(newline + 1 if newline >= 0 else want)
+            if newline >= 0:
+                break
+        return bytes(out)
+
+
+class DeadlineConnection(cheroot_server.HTTPConnection):
+    """cheroot's connection: JSON error responses, and each request read against ``READ_DEADLINE``."""
+    RequestHandlerClass = JsonErrorRequest
+
+    def communicate(self) -> bool:
+        stream = self.rfile
+        timeout = self.server.timeout
+        deadline = time.monotonic() + getattr(self.server, 'read_deadline', READ_DEADLINE)
+        reader = self.rfile = DeadlineReader(stream, self.socket, deadline, timeout)
+        try:
+            # after a timeout (answered 408) the socket cannot be read again: the connection ends
+            return super().communicate() and not reader.timed_out
+        finally:
+            self.rfile = stream
+            try:
+                self.socket.settimeout(timeout)
+            except OSError:
+                pass
 
 
 # Calamari's UIs poll every few seconds from every open browser: keep their connections (cheroot keeps only 10 idle
@@ -35,7 +140,7 @@ class HttpServer:
     """One listening server; ``start`` binds and serves in a thread, ``stop`` closes it."""
 
     def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
-                 threads: int = 16, socket_timeout: float = 10.0) -> None:
+                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE) -> None:
         self.addr = addr
         self.port = port
         self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
@@ -43,6 +148,9 @@ class HttpServer:
                                   timeout=int(socket_timeout), max=-1, request_queue_size=LISTEN_BACKLOG)
         self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         self.server.max_request_body_size = MAX_BODY_BYTES
+        self.server.max_request_header_size = MAX_HEADER_BYTES
+        self.server.ConnectionClass = DeadlineConnection
+        self.server.read_deadline = read_deadline
         # cheroot reports errors on sys.stderr, which ceph-mgr has closed: writing there raised inside the
         # accept loop and one failed TLS handshake stopped the whole server.
         self.server.error_log = _error_log

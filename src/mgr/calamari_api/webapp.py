@@ -4,7 +4,7 @@ import json
 import logging
 import traceback
 from typing import Any, Dict, List, Optional, Tuple
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import cherrypy
 from cherrypy import _cplogging
@@ -13,7 +13,7 @@ from cherrypy.lib import httputil
 from . import routes as route_table
 from .cluster import MAX_AGE
 from .controllers import load_controllers
-from .http import ApiError, ApiRequest, RawResponse, Response, detail, not_found_object, render_json
+from .http import ApiError, ApiRequest, RawResponse, Response, bad_request, detail, not_found_object, render_json
 from .fast_path import FastPath
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
@@ -37,12 +37,33 @@ def to_routes_path(version: str, pattern: str) -> str:
     return path
 
 
-def _allow_missing_body() -> None:
-    """A POST/DELETE with no body at all (no Content-Length, no Transfer-Encoding) is an empty body, as Calamari
-    took it (e.g. ``curl -X POST .../osd/0/command/scrub``), not CherryPy's 411."""
+def _prepare_body() -> None:
+    """Before CherryPy touches a request body: a POST/DELETE with no body at all (no Content-Length, no
+    Transfer-Encoding) is an empty body, as Calamari took it (e.g. ``curl -X POST .../osd/0/command/scrub``), not
+    CherryPy's 411; and no body is parsed by CherryPy (``build_request`` reads the bytes, ``ApiRequest.json``
+    decodes JSON and form bodies): its form and multipart parsers raised on a malformed ``Content-Type`` (a
+    ``multipart/form-data`` without a boundary was a 500)."""
     request = cherrypy.serving.request
     if 'Content-Length' not in request.headers and 'Transfer-Encoding' not in request.headers:
         request.process_request_body = False
+    elif request.body is not None:
+        request.body.processors = {}        # CherryPy still wraps the stream: size limit, chunked trailers
+
+
+def read_body(request: Any) -> bytes:
+    """The request body's bytes; a body the client sent broken (bad chunked framing, too large) is a 4xx."""
+    if request.body is None or not request.process_request_body or getattr(request.body, 'fp', None) is None:
+        return b''
+    try:
+        return request.body.fp.read()
+    except cherrypy.HTTPError as e:                 # CherryPy's own verdicts, e.g. 413 past the size limit
+        raise detail(e.status, e._message)
+    except TimeoutError:                            # (socket.timeout) the client stopped sending its body
+        raise detail(408, 'Request Timeout')
+    except (ValueError, OSError) as e:              # cheroot: bad chunk size, chunk without CRLF, ...
+        if 'Too Large' in str(e):
+            raise detail(413, 'Request Entity Too Large')
+        raise bad_request(f'Malformed request body: {e}')
 
 
 class QuietLogManager(_cplogging.LogManager):
@@ -153,7 +174,7 @@ class CalamariApp:
             'request.show_tracebacks': False,
             'request.show_mismatched_params': False,
             'request.methods_with_bodies': ('POST', 'PUT', 'PATCH', 'DELETE'),   # bulk key / pool DELETE bodies
-            'hooks.before_request_body': _allow_missing_body,
+            'hooks.before_request_body': _prepare_body,
             'tools.encode.on': False,
             'log.screen': False,
             'log.access_file': '',
@@ -172,12 +193,7 @@ class CalamariApp:
     def build_request(self) -> ApiRequest:
         req = cherrypy.request
         query = parse_qs(req.query_string or '', keep_blank_values=True)
-        body = b''
-        if req.body is not None and req.process_request_body:
-            body = req.body.fp.read() if hasattr(req.body, 'fp') and req.body.fp is not None else b''
-            if not body and getattr(req.body, 'params', None):
-                # CherryPy has parsed a form body already (DRF accepted forms too, e.g. `curl -d u=..&p=..`)
-                body = urlencode(req.body.params, doseq=True).encode()
+        body = read_body(req)
         host = req.headers.get('Host') or f'{req.local.name or req.local.ip}:{req.local.port}'
         scheme = req.scheme
         api_request = ApiRequest(method=req.method, path=req.path_info, query=query,

@@ -19,6 +19,8 @@ def field_number(value: Any, kind: type = int, minimum: Optional[float] = None,
     message = ['Enter a whole number.'] if kind is int else ['A valid number is required.']
     if isinstance(value, (bool, list, dict)):
         return message
+    if kind is int and isinstance(value, float) and value.is_integer():
+        value = int(value)          # JSON makes no difference between 8 and 8.0
     try:
         number = kind(str(value).strip())
     except (TypeError, ValueError):

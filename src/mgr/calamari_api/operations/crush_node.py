@@ -25,7 +25,9 @@ class CrushContext:
     def __init__(self, crush: Optional[Mapping[str, Any]]) -> None:
         crush = crush or {}
         all_buckets = list(crush.get('buckets', []))
-        self.names = {b['name'] for b in all_buckets} | {d['name'] for d in crush.get('devices', [])}
+        # rule names too: crushtool takes a bucket named like a rule for the rule (the text map breaks)
+        self.names = ({b['name'] for b in all_buckets} | {d['name'] for d in crush.get('devices', [])}
+                      | {r['rule_name'] for r in crush.get('rules', [])})
         self.buckets: Dict[int, Dict[str, Any]] = {b['id']: b for b in all_buckets if not is_shadow(b)}
         self.devices: Dict[int, str] = {d['id']: d['name'] for d in crush.get('devices', [])}
         self.type_names = [t['name'] for t in sorted(crush.get('types', []), key=lambda t: t['type_id'])]

@@ -13,9 +13,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
 from ..compat import crush_has_rule_sizes
-from ..http import detail, not_found_object, unavailable
+from ..http import detail, not_found_object
 from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
-from ..views.crush import rule_type_name
+from ..views.crush import named_step, rule_type_name
 from ..views.crush_text import rule_text
 
 RULE_TYPES = ('replicated', 'erasure')
@@ -139,6 +139,8 @@ def _check_conflicts(rule: Dict[str, Any], ctx: RuleContext, current: Optional[D
     errors: Dict[str, Any] = {}
     if any(r['rule_name'] == rule['name'] and r['rule_id'] != own_id for r in ctx.rules):
         errors['name'] = [f"A CRUSH rule named '{rule['name']}' already exists"]
+    elif rule['name'] in ctx.items.values():       # crushtool takes a rule named like a bucket for the bucket
+        errors['name'] = [f"A CRUSH item named '{rule['name']}' already exists"]
     if any(r['rule_id'] == rule['id'] and r['rule_id'] != own_id for r in ctx.rules):
         errors['ruleset'] = [f"A CRUSH rule with id {rule['id']} already exists"]
     if current is not None and rule['id'] != own_id and ctx.pools_using(own_id):
@@ -151,7 +153,7 @@ def current_rule(rule: Dict[str, Any], ctx: RuleContext) -> Dict[str, Any]:
     """An ``osd crush dump`` rule in the shape ``parse_rule`` gives (with the sizes the API shows)."""
     min_size, max_size = ctx.shown_sizes.get(rule['rule_id'], (rule.get('min_size'), rule.get('max_size')))
     return {'id': rule['rule_id'], 'name': rule['rule_name'], 'type': rule_type_name(rule.get('type')),
-            'min_size': min_size, 'max_size': max_size, 'steps': rule.get('steps', [])}
+            'min_size': min_size, 'max_size': max_size, 'steps': [named_step(s) for s in rule.get('steps', [])]}
 
 
 def unchanged(rule: Dict[str, Any], current: Dict[str, Any], ctx: RuleContext) -> bool:
@@ -213,7 +215,8 @@ def check_same_map(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     anything else lost in the text form)."""
     for key in ('devices', 'types', 'buckets', 'tunables', 'choose_args'):
         if _comparable(key, old.get(key)) != _comparable(key, new.get(key)):
-            raise unavailable(f'The CRUSH map text does not compile back to the same {key}; nothing was changed')
+            # a map crushtool cannot write back as it is (a conflict with its current state, not an outage)
+            raise detail(409, f'The CRUSH map text does not compile back to the same {key}; nothing was changed')
 
 
 def _comparable(key: str, value: Any) -> Any:

@@ -142,8 +142,23 @@ class CrushIndex:
         return [{'id': t['type_id'], 'name': t['name']} for t in self.types]
 
 
+# ``osd crush dump`` names only some rule steps; the others come as {"opcode": N, "arg1": ..., "arg2": ...}
+# (crush.h's CRUSH_RULE_* numbers).  Named here, so a client (and a rule's PATCH) sees ``op`` and ``num``.
+STEP_OPCODES = {0: 'noop', 1: 'take', 2: 'choose_firstn', 3: 'choose_indep', 4: 'emit', 6: 'chooseleaf_firstn',
+                7: 'chooseleaf_indep', 8: 'set_choose_tries', 9: 'set_chooseleaf_tries', 10: 'set_choose_local_tries',
+                11: 'set_choose_local_fallback_tries', 12: 'set_chooseleaf_vary_r', 13: 'set_chooseleaf_stable'}
+
+
+def named_step(step: Dict[str, Any]) -> Dict[str, Any]:
+    """A dumped rule step with its ``op`` name (and ``num`` for the set_* steps)."""
+    if 'op' in step or 'opcode' not in step:
+        return step
+    return {'op': STEP_OPCODES.get(step['opcode'], f"opcode_{step['opcode']}"), 'num': step.get('arg1')}
+
+
 def step_object(step: Dict[str, Any]) -> Dict[str, Any]:
     """Calamari master's StepItemSerializer: all five keys, null when absent."""
+    step = named_step(step)
     return {key: step.get(key) for key in STEP_KEYS}
 
 
