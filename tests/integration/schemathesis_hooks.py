@@ -14,6 +14,7 @@ import ast
 import json
 import os
 import re
+import sys
 import threading
 from typing import Any, Dict, List
 
@@ -33,6 +34,16 @@ def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
 
 
 ast.parse = _parse_one_at_a_time
+
+if sys.version_info < (3, 11, 5):
+    # The lock is not enough on 3.11.2 (the mismatch was still seen on a quiet machine, in the repr of a recursive
+    # strategy): Hypothesis parses a lambda's source only to describe it, so there it is described by name alone.
+    from hypothesis.internal import lambda_sources
+
+    def _describe_without_parsing(f: Any) -> str:
+        return f'lambda <{getattr(f, "__qualname__", "?")}>'
+
+    lambda_sources.lambda_description = _describe_without_parsing
 
 PROTECT: Dict[str, List[str]] = {k: [str(v) for v in vs]
                                  for k, vs in json.loads(os.environ.get('CALAMARI_FUZZ_PROTECT') or '{}').items()}
@@ -55,7 +66,9 @@ def before_generate_path_parameters(context: Any, strategy: Any) -> Any:
 
 
 # Operations that change or delete what their path names: the path parameter, and the methods.
-GUARDED = {'user_id': ('DELETE',), 'pool_id': ('PATCH', 'DELETE'), 'node_id': ('PATCH', 'DELETE'),
+# The users of before the run (the test's admin among them) are not changed either: a new password would end their
+# sessions, a new role or name would break the restore and the tests after it.
+GUARDED = {'user_id': ('PATCH', 'PUT', 'DELETE'), 'pool_id': ('PATCH', 'DELETE'), 'node_id': ('PATCH', 'DELETE'),
            'rule_id': ('PATCH', 'DELETE'), 'fqdn': ('DELETE',), 'minion_id': ('PATCH', 'DELETE')}
 
 # positive_data_acceptance: schema-valid bodies or queries the API refuses with a 400 because of the cluster's
@@ -87,8 +100,9 @@ PAGINATED = r'/(request|event)$'
 PAST_LAST_PAGE = 'That page contains no results'
 
 
-def _protected(name: str, value: Any) -> bool:
-    return str(value) in PROTECT.get(name, []) or (name == 'user_id' and str(value) == 'me')
+def _protected(name: str, value: Any, method: str) -> bool:
+    """The fuzzer may change itself through ``user/me``, never delete itself."""
+    return str(value) in PROTECT.get(name, []) or (name == 'user_id' and str(value) == 'me' and method == 'DELETE')
 
 
 def _items(body: Any) -> List[Any]:
@@ -111,7 +125,7 @@ def _safe_body(path: str, body: Any) -> bool:
 def filter_case(context: Any, case: Any) -> bool:
     """Every phase's cases (the coverage phase applies no per-part filter): nothing protected is changed."""
     method = case.operation.method.upper()
-    if any(method in GUARDED.get(name, ()) and _protected(name, value)
+    if any(method in GUARDED.get(name, ()) and _protected(name, value, method)
            for name, value in (case.path_parameters or {}).items()):
         return False
     return _safe_body(case.operation.path, case.body)

@@ -86,9 +86,12 @@ OTHER_BODIES: Dict[str, Tuple[bool, Dict[str, Any]]] = {
     'key.bulk_delete': (True, {'type': 'array', 'items': KEY_ITEM}),
     'pool.delete': (False, {'description': 'any JSON (Calamari\'s UI sends {"id": N}); ignored'}),
 }
-PAGE = [('page', False, {'anyOf': [{'type': 'integer', 'minimum': 1}, {'type': 'string', 'enum': ['last']}]},
-         'page number (1-based) or "last"; past the last page is a 400'),
-        ('page_size', False, {'type': 'integer', 'minimum': 1, 'maximum': 1000}, 'items per page (default 10)')]
+# An empty value of these parameters means the default, as a parameter left out (Calamari's paginator ignored it).
+EMPTY = {'type': 'string', 'maxLength': 0}
+PAGE = [('page', False, {'anyOf': [{'type': 'integer', 'minimum': 1}, {'type': 'string', 'enum': ['last', '']}]},
+         'page number (1-based) or "last"; past the last page is a 400; empty: the first'),
+        ('page_size', False, {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 1000}, EMPTY]},
+         'items per page (default 10, also when empty)')]
 SEVERITY = ('severity', False, {'type': 'string', 'pattern': any_case('', 'CRITICAL', 'ERROR', 'WARNING', 'RECOVERY',
                                                                       'INFO')},
             'this severity or worse (any letter case; default INFO)')
@@ -97,7 +100,8 @@ QUERY: Dict[str, List[Tuple[str, bool, Dict[str, Any], str]]] = {
     'event.list': PAGE + [SEVERITY], 'event.cluster_list': PAGE + [SEVERITY], 'event.server_list': PAGE + [SEVERITY],
     'log.cluster_tail': [('lines', False, {'type': 'integer', 'minimum': 1, 'maximum': 10000}, 'default 40')],
     'log.server_tail': [('lines', False, {'type': 'integer', 'minimum': 1, 'maximum': 10000}, 'default 40')],
-    'osd.list': [('pool', False, {'type': 'integer'}, 'only OSDs this pool\'s CRUSH rule can use'),
+    'osd.list': [('pool', False, {'anyOf': [{'type': 'integer'}, EMPTY]},
+                  'only OSDs this pool\'s CRUSH rule can use (empty: every OSD)'),
                  ('id__in[]', False, {'type': 'array', 'items': {'type': 'integer'}}, 'only these OSD ids')],
     'pool.list': [('defaults', False, {}, 'a presence flag: the defaults for a new pool instead of the pools')],
     'info.bench_fixed': [('size', False, {'type': 'integer'}, 'body size in bytes')],
