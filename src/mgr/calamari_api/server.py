@@ -78,23 +78,21 @@ class DeadlineReader:
             raise
 
     def read(self, size: Optional[int] = -1) -> bytes:
-        out = bytearray()
-        while size is None or size < 0 or len(out) < size:
-            buffered = self._available()
-            if not buffered:
-                break
-            want = len(buffered) if size is None or size < 0 else min(len(buffered), size - len(out))
-            out += self._stream.read(want)
-        return bytes(out)
+        return self._read(size, through_newline=False)
 
     def readline(self, size: Optional[int] = -1) -> bytes:
+        return self._read(size, through_newline=True)
+
+    def _read(self, size: Optional[int], through_newline: bool) -> bytes:
+        """Up to ``size`` bytes (all, when None or negative), stopping after a newline if asked, one socket read
+        at a time against the deadline."""
         out = bytearray()
         while size is None or size < 0 or len(out) < size:
             buffered = self._available()
             if not buffered:
                 break
             want = len(buffered) if size is None or size < 0 else min(len(buffered), size - len(out))
-            newline = buffered.find(b'\n', 0, want)
+            newline = buffered.find(b'\n', 0, want) if through_newline else -1
             out += self._stream.read(newline + 1 if newline >= 0 else want)
             if newline >= 0:
                 break
