@@ -231,7 +231,9 @@ def test_serves_from_a_sub_interpreter_too(ha, neighbours, wait):
     try:
         fail_over(ha)                   # the failed mgr restarts and reads the option; then make it the active one
         active = fail_over(ha)
-        assert loaded_in(ha, active) == 'sub-interpreter'
+        # the mgr logs through its own log thread: give the line of this start a moment to reach the file
+        wait(lambda: loaded_in(ha, active) == 'sub-interpreter', 30, f'mgr.{active} to load calamari_api in a '
+             'sub-interpreter')
         all_three_serve_without_module_errors(ha, neighbours, wait)
     finally:
         ha.ceph('config', 'rm', 'mgr', 'mgr_subinterpreter_modules')
