@@ -6,9 +6,12 @@ same body from the same Python), under many clients, for its drag on the mgr, an
                    [--only reads,tail,pollers,mgr,auth,peers,writes,memory] [--keep]
 
 Starts a dev cluster (tools/dev-cluster) in --dir and grows it to each size with bench/grow-cluster.  Phases:
-  reads    per size: throughput and p50/p99 with wrk (Debian package) for the cached GETs, each against the floor
-           for the same body size (bench/floor-server, run by the release's own Python; ratio = ours / floor), and
-           the module's fixed-body handler (bench_fixed_body: through the full CherryPy path, for contrast);
+  reads    per size: throughput and p50/p99 with wrk (Debian package) for the cached GETs, each against two floors
+           answering the same request (same headers) with a fixed body of the same size: bare cheroot inside the
+           mgr (module option bench_floor_port: the mgr's own Python, process and server settings; the target's
+           ratio = ours / this floor) and bare cheroot in its own process (bench/floor-server, the release's
+           python3 executable, which runs Python faster than the mgr's libpython); and the module's fixed-body
+           handler (bench_fixed_body: through the full CherryPy path, for contrast);
   tail     largest size: the OSD list at 64 connections: p50, p99 and their ratio (target: p99 <= 4x p50);
   pollers  512 keep-alive clients polling the OSD list every 3 s (bench/poll-clients): none refused or reset;
   mgr      `pg stat` (served by the mgr itself, through librados: bench/mgr-latency) idle and with the API saturated
@@ -87,11 +90,26 @@ class Bench:
         return {'Cookie': cookies, 'Accept-Encoding': 'identity'}
 
     @contextlib.contextmanager
-    def floor(self, size: int) -> Iterator[str]:
-        """bench/floor-server serving ``size`` bytes with the module's thread count and worker priority, by the
-        release's Python."""
+    def mgr_floor(self) -> Iterator[str]:
+        """The floor inside the mgr (module option bench_floor_port): its base URL; ``/<n>`` answers n bytes.
+        (Setting the option restarts the module's server too: the API is waited for.)"""
         port = free_port()
-        threads = self.ceph('config', 'get', 'mgr', 'mgr/calamari_api/server_threads').stdout.strip() or '8'
+        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', str(port))
+        url = f'http://127.0.0.1:{port}'
+        try:
+            wait_for(lambda: self._answers(f'{url}/1'), 30, 'the floor in the mgr')
+            self.cluster.wait_api()
+            yield url
+        finally:
+            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', '0')
+            self.cluster.wait_api()
+
+    @contextlib.contextmanager
+    def outside_floor(self, size: int) -> Iterator[str]:
+        """bench/floor-server serving ``size`` bytes with the module's thread count and worker priority, by the
+        release's python3 executable."""
+        port = free_port()
+        threads = self.ceph('config', 'get', 'mgr', 'mgr/calamari_api/server_threads').stdout.strip()
         proc = subprocess.Popen(self.cluster.tool('/usr/bin/python3', os.path.join(HERE, 'floor-server'),
                                                   '--port', str(port), '--size', str(size), '--threads', threads,
                                                   '--niceness', str(WORKER_NICENESS)),
@@ -163,27 +181,38 @@ class Bench:
         headers = self.session_headers()
         client = c.client()
         print(f'\n{size} OSDs: cached GETs, wrk -c{self.opts.connections} -d{self.opts.duration}s, median of '
-              f'{self.opts.rounds} rounds alternating with the floor (ratio: ours / the floor for the same body)')
-        worst = None
-        for name, path in self.endpoints():
-            body = len(client.get(path).content)
-            with self.floor(body) as url:
-                ours, floor = self.alternating([(c.url + path, headers), (url, {})], self.opts.connections)
-            ratio = ours['rps'] / floor['rps']
-            worst = min(worst or ratio, ratio)
-            print(row(f'calamari_api {name}', ours, floor['rps'], body, 'floor'))
-            print(row('  floor: bare cheroot, same body', floor, None, body))
+              f'{self.opts.rounds} rounds alternating with the floors, all sent the same request (ratio: ours / the '
+              f'floor in the mgr; in brackets: ours / the floor in its own process)')
+        worst: Dict[str, float] = {}
+        with self.mgr_floor() as mgr_floor:
+            for name, path in self.endpoints() + [('module fixed body (full CherryPy path)', None)]:
+                if path is None:                    # (the fixed body: the OSD list's size, for contrast)
+                    body = len(client.get(f'/api/v2/cluster/{c.fsid}/osd').content)
+                    path = self.fixed_body_path(body)
+                else:
+                    body = len(client.get(path).content)
+                with self.outside_floor(body) as url:
+                    ours, inside, outside = self.alternating(
+                        [(c.url + path, headers), (f'{mgr_floor}/{body}', headers), (url, headers)],
+                        self.opts.connections)
+                if not name.startswith('module'):
+                    name = f'calamari_api {name}'
+                    for floor, result in (('mgr', inside), ('outside', outside)):
+                        worst[floor] = min(worst.get(floor, 9.9), ours['rps'] / result['rps'])
+                print(row(name, ours, inside['rps'], body, 'floor') + f' [{ours["rps"] / outside["rps"]:.2f}x]')
+                print(row('  floor in the mgr: bare cheroot', inside, None, body))
+                print(row('  floor in its own process', outside, None, body))
+        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
+        self.summary.append(f'cached GETs at {size} OSDs: worst ratio to the floor in the mgr {worst["mgr"]:.2f}x '
+                            f'(target >= 0.6x); to the floor in its own process {worst["outside"]:.2f}x')
+
+    def fixed_body_path(self, size: int) -> str:
+        """The module's fixed-body handler (option bench_fixed_body, switched off at the end of ``reads``)."""
+        client = self.cluster.client()
         self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
-        try:
-            body = len(client.get(f'/api/v2/cluster/{c.fsid}/osd').content)
-            path = f'/api/v2/bench/fixed?size={body}'
-            wait_for(lambda: self._status(client, path) == 200, 30, 'the fixed body')
-            with self.floor(body) as url:
-                fixed, floor = self.alternating([(c.url + path, headers), (url, {})], self.opts.connections)
-            print(row('module fixed body (full CherryPy path)', fixed, floor['rps'], body, 'floor'))
-        finally:
-            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'false')
-        self.summary.append(f'cached GETs at {size} OSDs: worst ratio to the floor {worst:.2f}x (target >= 0.6x)')
+        path = f'/api/v2/bench/fixed?size={size}'
+        wait_for(lambda: self._status(client, path) == 200, 30, 'the fixed body')
+        return path
 
     def alternating(self, targets: List[Tuple[str, Dict[str, str]]], connections: int) -> List[Result]:
         """Each target measured in turn, ``--rounds`` times; the median round (by req/s) of each: the machine's
@@ -198,12 +227,17 @@ class Bench:
         c = self.cluster
         path = f'/api/v2/cluster/{c.fsid}/osd'
         size = len(c.client().get(path).content)
-        with self.floor(size) as url:
-            ours, floor = self.alternating([(c.url + path, self.session_headers()), (url, {})], 64)
+        headers = self.session_headers()
+        with self.mgr_floor() as mgr_floor, self.outside_floor(size) as url:
+            ours, inside, outside = self.alternating(
+                [(c.url + path, headers), (f'{mgr_floor}/{size}', headers), (url, headers)], 64)
         print(f'\n{len(c.osd_ids())} OSDs: the OSD list at 64 connections')
-        print(row('calamari_api GET cluster/<fsid>/osd, c=64', ours, floor['rps'], size, 'floor'))
-        print(row('  floor, c=64', floor, None, size))
-        print(f'  p99 / p50: calamari_api {ours["p99"] / ours["p50"]:.1f}, floor {floor["p99"] / floor["p50"]:.1f}')
+        print(row('calamari_api GET cluster/<fsid>/osd, c=64', ours, inside['rps'], size, 'floor')
+              + f' [{ours["rps"] / outside["rps"]:.2f}x]')
+        print(row('  floor in the mgr, c=64', inside, None, size))
+        print(row('  floor in its own process, c=64', outside, None, size))
+        print(f'  p99 / p50: calamari_api {ours["p99"] / ours["p50"]:.1f}, floor in the mgr '
+              f'{inside["p99"] / inside["p50"]:.1f}, in its own process {outside["p99"] / outside["p50"]:.1f}')
         self.summary.append(f'c=64 at {len(c.osd_ids())} OSDs: p99 {ours["p99"]:.1f} ms = '
                             f'{ours["p99"] / ours["p50"]:.1f}x p50 (target <= 4x), {ours["errors"]} errors')
 

@@ -1,4 +1,5 @@
 """The module inside a real ceph-mgr: loading, URL publication, cluster/info, dispatch errors."""
+import urllib.request
 
 
 def test_module_enabled_without_errors(cluster):
@@ -9,9 +10,10 @@ def test_module_enabled_without_errors(cluster):
     assert 'MGR_MODULE_DEPENDENCY' not in health.get('checks', {})
 
 
-def test_mgr_services_lists_the_url(cluster):
-    services = cluster.ceph_json('mgr', 'services')
-    assert services['calamari_api'] == f'http://127.0.0.1:{cluster.api_port}/'
+def test_mgr_services_lists_the_url(cluster, wait):
+    # (the mgr publishes it with its next beacon to the mons: `mgr services` can lag the first answers)
+    url = wait(lambda: cluster.ceph_json('mgr', 'services').get('calamari_api'), 30, 'the URL in mgr services')
+    assert url == f'http://127.0.0.1:{cluster.api_port}/'
 
 
 def test_cluster_reports_the_real_fsid(client, cluster):
@@ -65,3 +67,29 @@ def test_post_without_any_body_is_an_empty_body(client, cluster, fsid):
     response = conn.getresponse()
     assert response.status == 202, response.read()
     conn.close()
+
+
+def test_bench_floor_is_served_only_while_its_port_is_set(cluster, client, wait):
+    """The benchmark's floor (module option bench_floor_port): bare cheroot inside this ceph-mgr, fixed bodies by
+    size; the API keeps serving beside it, and the port closes when the option goes back to 0."""
+    port = cluster.api_port + 30                # (in the cluster's block of HTTP ports)
+    floor = f'http://127.0.0.1:{port}'
+    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', str(port))
+    try:
+        wait(lambda: floor_body(f'{floor}/5') == b'xxxxx', 30, 'the bench floor')
+        with urllib.request.urlopen(f'{floor}/1300', timeout=10) as response:
+            assert response.read() == b'x' * 1300
+        cluster.wait_api()
+        assert client.get('/api/v2/cluster').status_code == 200
+    finally:
+        cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', '0')
+    wait(lambda: floor_body(f'{floor}/5') is None, 30, 'the bench floor to stop')
+    cluster.wait_api()
+
+
+def floor_body(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.read()
+    except OSError:
+        return None

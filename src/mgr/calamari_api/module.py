@@ -18,9 +18,9 @@ OPTIONS = [
     Option(name='server_addr', type='str', default='::', desc='address to listen on'),
     Option(name='server_port', type='int', default=8002, desc='port to listen on'),
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
-    Option(name='server_threads', type='int', default=8, min=2, max=64,
-           desc='HTTP worker threads (more threads keep more slow clients going; fewer flatten the latency tail '
-                'of many fast ones)'),
+    Option(name='server_threads', type='int', default=4, min=2, max=64,
+           desc='HTTP worker threads (more keep more slow clients going at once; fewer serve fast clients faster: '
+                'they share one GIL, and each thread more adds hand-overs of it)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
     Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
     Option(name='request_timeout', type='secs', default=300, min=5,
@@ -34,6 +34,9 @@ OPTIONS = [
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
+    Option(name='bench_floor_port', type='int', default=0, min=0, max=65535,
+           desc='test only: bare cheroot on this port (0: off), GET /<n> answers n bytes (the benchmark floor, '
+                'in the mgr\'s own Python)'),
 ]
 
 
@@ -47,10 +50,12 @@ def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
     return (cert, key) if cert and key else None
 
 
-def _listen_options(mgr: Any) -> Tuple[str, int, bool, int]:
+def _listen_options(mgr: Any) -> Tuple[str, int, bool, int, int]:
+    """What the servers are started with: address, port, TLS, threads, the bench floor's port."""
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
-    return str(addr), int(port), bool(mgr.get_module_option('ssl')), int(mgr.get_module_option('server_threads'))
+    return (str(addr), int(port), bool(mgr.get_module_option('ssl')), int(mgr.get_module_option('server_threads')),
+            int(mgr.get_module_option('bench_floor_port') or 0))
 
 
 class Module(MgrModule):
@@ -65,7 +70,7 @@ class Module(MgrModule):
         self._restart = threading.Event()
         self._services: Optional[Any] = None
         self._ready = threading.Event()
-        self._listening: Optional[Tuple[str, int, bool, int]] = None
+        self._listening: Optional[Tuple[str, int, bool, int, int]] = None
         self._no_cert_reported = False
 
     @staticmethod
@@ -96,15 +101,17 @@ class Module(MgrModule):
         self._ready.set()
         while not self._stop.is_set():
             server = self._start_server(app.wsgi)
+            floor = self._start_bench_floor()
             # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
             self._restart.wait(None if server else RETRY_SECONDS)
             self._restart.clear()
-            if server:
-                server.stop()
+            for running in (server, floor):
+                if running:
+                    running.stop()
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any) -> Optional[HttpServer]:
-        addr, port, ssl, threads = self._listening = _listen_options(self)
+        addr, port, ssl, threads, _ = self._listening = _listen_options(self)
         pem = None
         if ssl:
             pem = _tls_pem(self)
@@ -130,6 +137,19 @@ class Module(MgrModule):
         self.set_uri(uri)
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
+
+    def _start_bench_floor(self) -> Optional[Any]:
+        addr, _, _, threads, floor_port = self._listening or _listen_options(self)
+        if not floor_port:
+            return None
+        from .bench_floor import BenchFloor
+        floor = BenchFloor(addr, floor_port, threads)
+        try:
+            floor.start()
+        except ServerConfigError as e:
+            log.error('%s', e)
+            return None
+        return floor
 
     def restart_server(self) -> None:
         self._restart.set()
@@ -171,7 +191,7 @@ class StandbyModule(MgrStandbyModule):
     def serve(self) -> None:
         server = None
         while server is None and not self._stop.is_set():
-            addr, port, ssl, _ = _listen_options(self)
+            addr, port, ssl = _listen_options(self)[:3]
             try:
                 # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
                 server = HttpServer(self._app, addr, port, threads=4, ssl_pem=_tls_pem(self) if ssl else None)

@@ -53,12 +53,13 @@ class DeadlineReader:
     most the socket timeout, so without it a client that trickles a byte now and then would hold a worker thread
     for as long as it likes.  Reads do at most one socket read between two looks at the clock."""
 
-    def __init__(self, stream: Any, sock: Any, deadline: float, timeout: float) -> None:
+    def __init__(self, stream: Any, sock: Any, deadline: float) -> None:
         self._stream = stream
         self._sock = sock
         self._deadline = deadline
-        self._timeout = timeout
         self.timed_out = False          # then the stream is unusable: later reads see its end, the connection closes
+        self._limit = sock.gettimeout()  # what one socket read may wait now
+        self.shortened = False          # the socket's timeout was cut to the time left
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -71,7 +72,10 @@ class DeadlineReader:
         try:
             if remaining <= 0:
                 raise socket.timeout('timed out')
-            self._sock.settimeout(min(self._timeout, remaining))
+            if self._limit is None or remaining < self._limit:     # (a system call: only near the deadline)
+                self._sock.settimeout(remaining)
+                self._limit = remaining
+                self.shortened = True
             return self._stream.peek(1)
         except socket.timeout:
             self.timed_out = True
@@ -107,16 +111,17 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
         stream = self.rfile
         timeout = self.server.timeout
         deadline = time.monotonic() + getattr(self.server, 'read_deadline', READ_DEADLINE)
-        reader = self.rfile = DeadlineReader(stream, self.socket, deadline, timeout)
+        reader = self.rfile = DeadlineReader(stream, self.socket, deadline)
         try:
             # after a timeout (answered 408) the socket cannot be read again: the connection ends
             return super().communicate() and not reader.timed_out
         finally:
             self.rfile = stream
-            try:
-                self.socket.settimeout(timeout)
-            except OSError:
-                pass
+            if reader.shortened:
+                try:
+                    self.socket.settimeout(timeout)
+                except OSError:
+                    pass
 
 
 # Calamari's UIs poll every few seconds from every open browser: keep their connections (cheroot keeps only 10 idle
@@ -142,7 +147,7 @@ class HttpServer:
         self.addr = addr
         self.port = port
         self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
-        self.server = wsgi.Server((addr, port), _niced(app), numthreads=threads, server_name='calamari_api',
+        self.server = wsgi.Server((addr, port), niced(app), numthreads=threads, server_name='calamari_api',
                                   timeout=int(socket_timeout), max=-1, request_queue_size=LISTEN_BACKLOG)
         self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
         self.server.max_request_body_size = MAX_BODY_BYTES
@@ -194,7 +199,7 @@ class HttpServer:
                 self._tmpdir.cleanup()
 
 
-def _niced(app: Any) -> Any:
+def niced(app: Any) -> Any:
     """``app`` run by threads that lowered their own CPU priority (WORKER_NICENESS) on their first request."""
     niced = threading.local()
 

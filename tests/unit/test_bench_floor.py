@@ -1,0 +1,57 @@
+"""The benchmark's floor (bench_floor.py): bare cheroot with the module's server settings, fixed bodies by size."""
+import http.client
+import os
+import threading
+
+from calamari_api.bench_floor import MAX_BODIES, BenchFloor, FixedBodies
+from calamari_api.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS
+from tests.integration.cluster import free_port
+
+
+def call(app, path):
+    started = []
+    body = b''.join(app({'PATH_INFO': path}, lambda status, headers: started.append((status, dict(headers)))))
+    (status, headers), = started
+    return status, headers, body
+
+
+def test_fixed_bodies_by_size():
+    app = FixedBodies()
+    status, headers, body = call(app, '/1300')
+    assert status == '200 OK' and body == b'x' * 1300 and headers['Content-Length'] == '1300'
+    assert call(app, '/0')[2] == b''
+    for path in ('/', '/abc', '/-1', '/1e3', '/99999999999', f'/{(16 << 20) + 1}', '/12/34'):
+        status, headers, body = call(app, path)
+        assert status == '404 Not Found' and body == b'' and headers['Content-Length'] == '0', path
+
+
+def test_fixed_bodies_are_bounded():
+    app = FixedBodies()
+    for size in range(3 * MAX_BODIES):
+        assert len(call(app, f'/{size}')[2]) == size
+    assert len(app._bodies) <= MAX_BODIES
+
+
+def test_floor_runs_with_the_module_server_settings():
+    port = free_port()
+    floor = BenchFloor('127.0.0.1', port, threads=2)
+    assert floor.server.keep_alive_conn_limit == KEEPALIVE_CONNECTIONS and floor.server.requests.min == 2
+    seen = []
+    app = floor.server.wsgi_app
+
+    def spy(environ, start_response):
+        result = app(environ, start_response)       # (the niced wrapper sets the thread's priority first)
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return result
+    floor.server.wsgi_app = spy
+    floor.start()
+    try:
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        for size in (5, 1300):
+            conn.request('GET', f'/{size}')
+            response = conn.getresponse()
+            assert response.status == 200 and response.read() == b'x' * size
+        conn.close()
+    finally:
+        floor.stop()
+    assert seen and all(priority == os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS for priority in seen)
