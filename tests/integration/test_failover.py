@@ -107,11 +107,15 @@ def loaded_in(cluster: RealCluster, mgr_id: str) -> str:
 
 
 def fail_over(cluster: RealCluster) -> str:
-    """`ceph mgr fail` the active mgr (it restarts as a standby); returns the new active's name."""
+    """`ceph mgr fail` the active mgr (it restarts as a standby); returns the new active's name once the failed
+    mgr is a standby again: a failover while it is still restarting leaves the mon no standby to promote, and the
+    first mgr to report, the failed one included, becomes active."""
     old = mgr_urls(cluster)[0]
     cluster.ceph('mgr', 'fail', old)
     new = wait_for(lambda: (lambda d: d['active_name'] if d.get('available') and d['active_name'] != old else None)(
         cluster.ceph_json('mgr', 'dump')), 90, 'a new active mgr')
+    wait_for(lambda: old in {m['name'] for m in cluster.ceph_json('mgr', 'dump').get('standbys', [])}, 90,
+             f'mgr.{old} back as a standby')
     cluster.wait_api(base=mgr_urls(cluster)[1])
     return new
 
