@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from calamari_api.module import _listen_options
 from calamari_api.server import HttpServer, check_pem_pair
 from tests.http_client import tls11_client_context
 
@@ -81,11 +82,11 @@ def test_pem_pair_check(tmp_path):
 def test_no_certificate_is_a_health_warning_not_log_spam(module, caplog):
     module.options.update({'ssl': True, 'server_addr': '127.0.0.1', 'server_port': 0})
     for _ in range(3):
-        assert module._start_server(hello_app) is None
+        assert module._start_server(hello_app, _listen_options(module)) is None
     assert list(module.health_checks) == ['CALAMARI_API_NO_CERT']
     assert sum('no certificate is configured' in r.getMessage() for r in caplog.records) == 1
     assert module._handle_command(None, {'prefix': 'calamari-api create-self-signed-cert'}).retval == 0
-    server = module._start_server(hello_app)
+    server = module._start_server(hello_app, _listen_options(module))
     try:
         assert server is not None and server.scheme == 'https'
         assert module.health_checks == {}

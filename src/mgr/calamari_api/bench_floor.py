@@ -2,18 +2,12 @@
 
 bench/bench.py compares each cached GET with bare cheroot answering the same request with a fixed body of the
 same size.  Served from here, that floor runs in the mgr's own Python (its libpython, a shared library that runs
-Python code slower than the python3 executable does), in its process, with the module's thread count, worker
-priority and keep-alive limit: the ratio then measures what the module adds to cheroot, and nothing else.
-``GET /<n>`` answers n bytes."""
-import logging
-import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+Python code slower than the python3 executable does), in its process, with the module's thread count and the
+settings its servers share (``server.ServingThread``): the ratio then measures what the module adds to cheroot,
+and nothing else.  ``GET /<n>`` answers n bytes."""
+from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from cheroot import wsgi
-
-from .server import KEEPALIVE_CONNECTIONS, LISTEN_BACKLOG, ServerConfigError, niced
-
-log = logging.getLogger(__name__)
+from .server import ServingThread
 
 MAX_BODY = 16 << 20         # bytes
 MAX_BODIES = 16             # sizes kept
@@ -41,25 +35,9 @@ class FixedBodies:
         return [body]
 
 
-class BenchFloor:
-    """Bare cheroot serving FixedBodies in a thread, with the module's server settings."""
+class BenchFloor(ServingThread):
+    """Bare cheroot serving FixedBodies, with the settings the module's servers share."""
+    thread_name = 'calamari_api-floor'
 
     def __init__(self, addr: str, port: int, threads: int) -> None:
-        self.server = wsgi.Server((addr, port), niced(FixedBodies()), numthreads=threads,
-                                  request_queue_size=LISTEN_BACKLOG)
-        self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
-        self._thread: Optional[threading.Thread] = None
-
-    def start(self) -> None:
-        try:
-            self.server.prepare()
-        except OSError as e:
-            raise ServerConfigError(f'bench floor: cannot listen: {e}')
-        self._thread = threading.Thread(target=self.server.serve, name='calamari_api-floor', daemon=True)
-        self._thread.start()
-        log.info('bench floor serving on port %d', self.server.bind_addr[1])
-
-    def stop(self) -> None:
-        self.server.stop()
-        if self._thread:
-            self._thread.join(timeout=10)
+        super().__init__(FixedBodies(), addr, port, threads)

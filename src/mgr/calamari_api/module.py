@@ -3,7 +3,7 @@
 import json
 import logging
 import threading
-from typing import Any, Optional, Tuple
+from typing import Any, NamedTuple, Optional, Tuple
 
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
@@ -50,12 +50,21 @@ def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
     return (cert, key) if cert and key else None
 
 
-def _listen_options(mgr: Any) -> Tuple[str, int, bool, int, int]:
-    """What the servers are started with: address, port, TLS, threads, the bench floor's port."""
+class ListenOptions(NamedTuple):
+    """What the servers are started with; a change restarts them."""
+    addr: str
+    port: int
+    ssl: bool
+    threads: int
+    bench_floor_port: int       # 0: no bench floor
+
+
+def _listen_options(mgr: Any) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
-    return (str(addr), int(port), bool(mgr.get_module_option('ssl')), int(mgr.get_module_option('server_threads')),
-            int(mgr.get_module_option('bench_floor_port') or 0))
+    return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
+                         int(mgr.get_module_option('server_threads')),
+                         int(mgr.get_module_option('bench_floor_port') or 0))
 
 
 class Module(MgrModule):
@@ -70,7 +79,7 @@ class Module(MgrModule):
         self._restart = threading.Event()
         self._services: Optional[Any] = None
         self._ready = threading.Event()
-        self._listening: Optional[Tuple[str, int, bool, int, int]] = None
+        self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
 
     @staticmethod
@@ -100,8 +109,9 @@ class Module(MgrModule):
         self.services.start()
         self._ready.set()
         while not self._stop.is_set():
-            server = self._start_server(app.wsgi)
-            floor = self._start_bench_floor()
+            self._listening = options = _listen_options(self)
+            server = self._start_server(app.wsgi, options)
+            floor = self._start_bench_floor(options)
             # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
             self._restart.wait(None if server else RETRY_SECONDS)
             self._restart.clear()
@@ -110,8 +120,8 @@ class Module(MgrModule):
                     running.stop()
         self.services.stop()
 
-    def _start_server(self, wsgi_app: Any) -> Optional[HttpServer]:
-        addr, port, ssl, threads, _ = self._listening = _listen_options(self)
+    def _start_server(self, wsgi_app: Any, options: ListenOptions) -> Optional[HttpServer]:
+        addr, port, ssl, threads = options.addr, options.port, options.ssl, options.threads
         pem = None
         if ssl:
             pem = _tls_pem(self)
@@ -138,12 +148,12 @@ class Module(MgrModule):
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
 
-    def _start_bench_floor(self) -> Optional[Any]:
-        addr, _, _, threads, floor_port = self._listening or _listen_options(self)
-        if not floor_port:
+    @staticmethod
+    def _start_bench_floor(options: ListenOptions) -> Optional[Any]:
+        if not options.bench_floor_port:
             return None
         from .bench_floor import BenchFloor
-        floor = BenchFloor(addr, floor_port, threads)
+        floor = BenchFloor(options.addr, options.bench_floor_port, options.threads)
         try:
             floor.start()
         except ServerConfigError as e:
@@ -191,10 +201,11 @@ class StandbyModule(MgrStandbyModule):
     def serve(self) -> None:
         server = None
         while server is None and not self._stop.is_set():
-            addr, port, ssl = _listen_options(self)[:3]
+            options = _listen_options(self)
             try:
                 # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
-                server = HttpServer(self._app, addr, port, threads=4, ssl_pem=_tls_pem(self) if ssl else None)
+                server = HttpServer(self._app, options.addr, options.port, threads=4,
+                                    ssl_pem=_tls_pem(self) if options.ssl else None)
                 server.start()
             except ServerConfigError as e:
                 log.info('standby not serving yet: %s', e)

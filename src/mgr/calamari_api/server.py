@@ -139,48 +139,29 @@ class ServerConfigError(Exception):
     pass
 
 
-class HttpServer:
-    """One listening server; ``start`` binds and serves in a thread, ``stop`` closes it."""
+class ServingThread:
+    """A cheroot server with the settings every server of the module shares (worker threads at WORKER_NICENESS,
+    KEEPALIVE_CONNECTIONS, LISTEN_BACKLOG, errors to the mgr log); ``start`` binds and serves in a thread, ``stop``
+    closes it."""
+    thread_name = 'calamari_api-http'
 
-    def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
-                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE) -> None:
+    def __init__(self, app: Any, addr: str, port: int, threads: int, **server_options: Any) -> None:
         self.addr = addr
         self.port = port
-        self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
-        self.server = wsgi.Server((addr, port), niced(app), numthreads=threads, server_name='calamari_api',
-                                  timeout=int(socket_timeout), max=-1, request_queue_size=LISTEN_BACKLOG)
+        self.server = wsgi.Server((addr, port), niced(app), numthreads=threads, request_queue_size=LISTEN_BACKLOG,
+                                  **server_options)
         self.server.keep_alive_conn_limit = KEEPALIVE_CONNECTIONS
-        self.server.max_request_body_size = MAX_BODY_BYTES
-        self.server.max_request_header_size = MAX_HEADER_BYTES
-        self.server.ConnectionClass = DeadlineConnection
-        self.server.read_deadline = read_deadline
         # cheroot reports errors on sys.stderr, which ceph-mgr has closed: writing there raised inside the
         # accept loop and one failed TLS handshake stopped the whole server.
         self.server.error_log = _error_log
-        if ssl_pem:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix='calamari-api-')
-            cert_path = os.path.join(self._tmpdir.name, 'cert.pem')
-            key_path = os.path.join(self._tmpdir.name, 'key.pem')
-            for path, content in ((cert_path, ssl_pem[0]), (key_path, ssl_pem[1])):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-                with os.fdopen(fd, 'w') as f:
-                    f.write(content)
-            try:
-                self.server.ssl_adapter = BuiltinSSLAdapter(cert_path, key_path)
-            except Exception as e:
-                raise ServerConfigError(f'invalid TLS certificate or key: {e}')
         self._thread: Optional[threading.Thread] = None
-
-    @property
-    def scheme(self) -> str:
-        return 'https' if self.server.ssl_adapter else 'http'
 
     def start(self) -> None:
         try:
             self.server.prepare()
         except OSError as e:
             raise ServerConfigError(f'cannot listen on {self.addr}:{self.port}: {e}')
-        self._thread = threading.Thread(target=self._serve, name='calamari_api-http', daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
@@ -195,6 +176,40 @@ class HttpServer:
         finally:
             if self._thread:
                 self._thread.join(timeout=10)
+
+
+class HttpServer(ServingThread):
+    """The API's server: cheroot with request limits, a read deadline, JSON errors and TLS."""
+
+    def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
+                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE) -> None:
+        super().__init__(app, addr, port, threads, server_name='calamari_api', timeout=int(socket_timeout), max=-1)
+        self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
+        self.server.max_request_body_size = MAX_BODY_BYTES
+        self.server.max_request_header_size = MAX_HEADER_BYTES
+        self.server.ConnectionClass = DeadlineConnection
+        self.server.read_deadline = read_deadline
+        if ssl_pem:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix='calamari-api-')
+            cert_path = os.path.join(self._tmpdir.name, 'cert.pem')
+            key_path = os.path.join(self._tmpdir.name, 'key.pem')
+            for path, content in ((cert_path, ssl_pem[0]), (key_path, ssl_pem[1])):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+                with os.fdopen(fd, 'w') as f:
+                    f.write(content)
+            try:
+                self.server.ssl_adapter = BuiltinSSLAdapter(cert_path, key_path)
+            except Exception as e:
+                raise ServerConfigError(f'invalid TLS certificate or key: {e}')
+
+    @property
+    def scheme(self) -> str:
+        return 'https' if self.server.ssl_adapter else 'http'
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        finally:
             if self._tmpdir:
                 self._tmpdir.cleanup()
 
