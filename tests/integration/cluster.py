@@ -3,6 +3,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -74,8 +75,13 @@ class RealCluster:
         self.api_port = self.state['api_port']
 
     def down(self) -> None:
-        """Stop and delete the cluster; fail if this module left a traceback in a mgr log (there must be none)."""
+        """Stop and delete the cluster; fail if this module left a traceback in a mgr log (there must be none).
+        With CALAMARI_TEST_KEEP_LOGS=<dir> set, the daemons' logs are kept in <dir>/<cluster dir's name>."""
         tracebacks = self.module_tracebacks()
+        keep = os.environ.get('CALAMARI_TEST_KEEP_LOGS')
+        if keep and os.path.isdir(os.path.join(self.dir, 'log')):
+            shutil.copytree(os.path.join(self.dir, 'log'), os.path.join(keep, os.path.basename(self.dir)),
+                            dirs_exist_ok=True)
         self.launcher('down', '--purge')
         assert not tracebacks, 'tracebacks from calamari_api in the mgr log:\n' + '\n'.join(tracebacks[:40])
 
@@ -164,17 +170,45 @@ class RealCluster:
         self.launcher('up', '--no-install')        # restarts a mgr process that exited, if any
         self.wait_api()
 
+    def mgr_story(self, lines: int = 15) -> str:
+        """What the mgrs are doing, for a failure message: the mgr map, which mgr processes run, and the last
+        lines of each mgr log that tell of starts, respawns, failovers and module loads."""
+        dump = self.ceph('mgr', 'dump', '--format', 'json', check=False, timeout=20)
+        try:
+            mgr_map = json.loads(dump.stdout)
+            told = [f"mgr map e{mgr_map.get('epoch')}: active {mgr_map.get('active_name')!r} "
+                    f"(available {mgr_map.get('available')}), standbys "
+                    f"{[m['name'] for m in mgr_map.get('standbys', [])]}"]
+        except ValueError:
+            told = [f'mgr dump failed: {dump.stderr.strip()}']
+        notable = re.compile(r'respawn|standby|active|Loading module|Exiting|signal|Aborted|assert|'
+                             r'calamari_api|ceph version|error', re.I)
+        log_dir = os.path.join(self.dir, 'log')
+        for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
+            if not name.startswith('mgr.'):
+                continue
+            pid_file = os.path.join(self.dir, 'run', name[:-len('.log')] + '.pid')
+            pid = open(pid_file).read().strip() if os.path.exists(pid_file) else ''
+            alive = bool(pid) and os.path.exists(f'/proc/{pid}')
+            with open(os.path.join(log_dir, name), errors='replace') as f:
+                tail = [line.rstrip()[:240] for line in f if notable.search(line)][-lines:]
+            told += [f'{name} (pid {pid or "?"}, {"running" if alive else "not running"}):'] + \
+                [f'  {line}' for line in tail]
+        return '\n'.join(told)
+
     def osd_ids(self) -> List[int]:
         return [o['osd'] for o in self.ceph_json('osd', 'dump')['osds']]
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60, what: str = 'condition',
-             interval: float = 0.25) -> Any:
+             interval: float = 0.25, detail: Optional[Callable[[], str]] = None) -> Any:
+    """Poll until `predicate` is true; on timeout fail with `what` and, if given, `detail()` (what was seen)."""
     deadline = time.time() + timeout
     while True:
         result = predicate()
         if result:
             return result
         if time.time() > deadline:
-            raise AssertionError(f'timed out after {timeout}s waiting for {what}')
+            raise AssertionError(f'timed out after {timeout}s waiting for {what}' +
+                                 (f'\n{detail()}' if detail else ''))
         time.sleep(interval)

@@ -113,9 +113,9 @@ def fail_over(cluster: RealCluster) -> str:
     old = mgr_urls(cluster)[0]
     cluster.ceph('mgr', 'fail', old)
     new = wait_for(lambda: (lambda d: d['active_name'] if d.get('available') and d['active_name'] != old else None)(
-        cluster.ceph_json('mgr', 'dump')), 90, 'a new active mgr')
+        cluster.ceph_json('mgr', 'dump')), 90, 'a new active mgr', detail=cluster.mgr_story)
     wait_for(lambda: old in {m['name'] for m in cluster.ceph_json('mgr', 'dump').get('standbys', [])}, 90,
-             f'mgr.{old} back as a standby')
+             f'mgr.{old} back as a standby', detail=cluster.mgr_story)
     cluster.wait_api(base=mgr_urls(cluster)[1])
     return new
 
@@ -135,7 +135,7 @@ def test_coexists_with_the_dashboard_and_prometheus(ha, neighbours, wait):
 
 def test_standby_answers_503_pointing_at_the_active(ha):
     _, active, standby = mgr_urls(ha)
-    wait_for(lambda: status_of(standby) == 503, 60, 'the standby to answer')
+    wait_for(lambda: status_of(standby) == 503, 60, 'the standby to answer', detail=ha.mgr_story)
     port = active.split(':')[-1]
     # the standby learns the active's URL from the next mgr map it receives
     response = wait_for(lambda: (lambda r: r if port in r.content.decode() else None)(
@@ -176,7 +176,7 @@ def test_failover_keeps_state_and_fails_in_flight_requests(ha, capsys):
     failed_at = time.time()
     ha.ceph('mgr', 'fail', active_name)
     new_base = wait_for(lambda: active_url(ha) if active_url(ha) not in ('', active) else None, 90,
-                        'a new active mgr')
+                        'a new active mgr', detail=ha.mgr_story)
     ha.wait_api(base=new_base)
     back_at = wait_for(lambda: time.time() if status_of(new_base, '/api/v2/info') == 200 else None, 90, 'the API')
     stop.set()
