@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
+import warnings
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from tests.http_client import HttpClient
@@ -78,6 +79,8 @@ class RealCluster:
         """Stop and delete the cluster; fail if this module left a traceback in a mgr log (there must be none).
         With CALAMARI_TEST_KEEP_LOGS=<dir> set, the daemons' logs are kept in <dir>/<cluster dir's name>."""
         tracebacks = self.module_tracebacks()
+        for restart in self.mgr_restarts():
+            warnings.warn(f'{os.path.basename(self.dir)}: {restart} (see its mgr log for the crash)')
         keep = os.environ.get('CALAMARI_TEST_KEEP_LOGS')
         if keep and os.path.isdir(os.path.join(self.dir, 'log')):
             shutil.copytree(os.path.join(self.dir, 'log'), os.path.join(keep, os.path.basename(self.dir)),
@@ -94,6 +97,17 @@ class RealCluster:
                 with open(os.path.join(log_dir, name), errors='replace') as f:
                     found += [f'{name}: {line.rstrip()}' for line in f
                               if re.search(r'File ".*/calamari_api/|calamari_api failed to load', line)]
+        return found
+
+    def mgr_restarts(self) -> List[str]:
+        """The crashes after which a mgr's supervisor (tools/supervise) started it again, as systemd would."""
+        found: List[str] = []
+        log_dir = os.path.join(self.dir, 'log')
+        for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
+            if name.startswith('supervisor.'):
+                with open(os.path.join(log_dir, name), errors='replace') as f:
+                    found += [f'{name[len("supervisor."):-len(".log")]}: {line.split("] ", 1)[-1].strip()}'
+                              for line in f if 'exited with' in line]
         return found
 
     @property
@@ -194,7 +208,7 @@ class RealCluster:
                 tail = [line.rstrip()[:240] for line in f if notable.search(line)][-lines:]
             told += [f'{name} (pid {pid or "?"}, {"running" if alive else "not running"}):'] + \
                 [f'  {line}' for line in tail]
-        return '\n'.join(told)
+        return '\n'.join(told + [f'restarted: {restart}' for restart in self.mgr_restarts()])
 
     def osd_ids(self) -> List[int]:
         return [o['osd'] for o in self.ceph_json('osd', 'dump')['osds']]

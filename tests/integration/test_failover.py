@@ -106,10 +106,23 @@ def loaded_in(cluster: RealCluster, mgr_id: str) -> str:
     return lines[-1].split('Loading module calamari_api in ')[1].strip() if lines else ''
 
 
+def wait_settled(cluster: RealCluster) -> None:
+    """Until the mgr map has an active and a standby and each serves (the active 200, the standby 503): after a
+    module is enabled both mgrs respawn, and a failover while the standby is still restarting leaves the mon no
+    standby to promote, so the first mgr to report, the failed one included, becomes active."""
+    def settled() -> bool:
+        dump = cluster.ceph_json('mgr', 'dump')
+        if not dump.get('available') or not dump.get('standbys'):
+            return False
+        _, active, standby = mgr_urls(cluster)
+        return status_of(active) == 200 and status_of(standby) == 503
+    wait_for(settled, 120, 'an active and a standby mgr, each serving', interval=0.5, detail=cluster.mgr_story)
+
+
 def fail_over(cluster: RealCluster) -> str:
-    """`ceph mgr fail` the active mgr (it restarts as a standby); returns the new active's name once the failed
-    mgr is a standby again: a failover while it is still restarting leaves the mon no standby to promote, and the
-    first mgr to report, the failed one included, becomes active."""
+    """`ceph mgr fail` the active mgr once both mgrs serve (it restarts as a standby); returns the new active's
+    name once the failed mgr is a standby again, for the same reason."""
+    wait_settled(cluster)
     old = mgr_urls(cluster)[0]
     cluster.ceph('mgr', 'fail', old)
     new = wait_for(lambda: (lambda d: d['active_name'] if d.get('available') and d['active_name'] != old else None)(
@@ -134,6 +147,7 @@ def test_coexists_with_the_dashboard_and_prometheus(ha, neighbours, wait):
 
 
 def test_standby_answers_503_pointing_at_the_active(ha):
+    wait_settled(ha)
     _, active, standby = mgr_urls(ha)
     wait_for(lambda: status_of(standby) == 503, 60, 'the standby to answer', detail=ha.mgr_story)
     port = active.split(':')[-1]
@@ -145,6 +159,7 @@ def test_standby_answers_503_pointing_at_the_active(ha):
 
 
 def test_failover_keeps_state_and_fails_in_flight_requests(ha, capsys):
+    wait_settled(ha)
     active_name, active, standby = mgr_urls(ha)
     ha.create_user('ha-reader', 'ha-reader-pw', 'readonly')
     admin = ha.client(base=active)
@@ -237,7 +252,7 @@ def test_serves_from_a_sub_interpreter_too(ha, neighbours, wait):
         active = fail_over(ha)
         # the mgr logs through its own log thread: give the line of this start a moment to reach the file
         wait(lambda: loaded_in(ha, active) == 'sub-interpreter', 30, f'mgr.{active} to load calamari_api in a '
-             'sub-interpreter')
+             'sub-interpreter', detail=ha.mgr_story)
         all_three_serve_without_module_errors(ha, neighbours, wait)
     finally:
         ha.ceph('config', 'rm', 'mgr', 'mgr_subinterpreter_modules')
