@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from tests.http_client import HttpClient
 
@@ -88,27 +88,23 @@ class RealCluster:
         self.launcher('down', '--purge')
         assert not tracebacks, 'tracebacks from calamari_api in the mgr log:\n' + '\n'.join(tracebacks[:40])
 
-    def module_tracebacks(self) -> List[str]:
-        """Lines of the mgr logs that show a traceback through this module's code, or its failure to load."""
-        found: List[str] = []
+    def logs(self, prefix: str) -> Iterator[Tuple[str, List[str]]]:
+        """(file name, lines) of each log of this cluster whose name starts with `prefix`, in name order."""
         log_dir = os.path.join(self.dir, 'log')
         for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
-            if name.startswith('mgr.'):
+            if name.startswith(prefix):
                 with open(os.path.join(log_dir, name), errors='replace') as f:
-                    found += [f'{name}: {line.rstrip()}' for line in f
-                              if re.search(r'File ".*/calamari_api/|calamari_api failed to load', line)]
-        return found
+                    yield name, f.readlines()
+
+    def module_tracebacks(self) -> List[str]:
+        """Lines of the mgr logs that show a traceback through this module's code, or its failure to load."""
+        return [f'{name}: {line.rstrip()}' for name, lines in self.logs('mgr.') for line in lines
+                if re.search(r'File ".*/calamari_api/|calamari_api failed to load', line)]
 
     def mgr_restarts(self) -> List[str]:
         """The crashes after which a mgr's supervisor (tools/supervise) started it again, as systemd would."""
-        found: List[str] = []
-        log_dir = os.path.join(self.dir, 'log')
-        for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
-            if name.startswith('supervisor.'):
-                with open(os.path.join(log_dir, name), errors='replace') as f:
-                    found += [f'{name[len("supervisor."):-len(".log")]}: {line.split("] ", 1)[-1].strip()}'
-                              for line in f if 'exited with' in line]
-        return found
+        return [f'{name[len("supervisor."):-len(".log")]}: {line.split("] ", 1)[-1].strip()}'
+                for name, lines in self.logs('supervisor.') for line in lines if 'exited with' in line]
 
     @property
     def fsid(self) -> str:
@@ -184,9 +180,9 @@ class RealCluster:
         self.launcher('up', '--no-install')        # restarts a mgr process that exited, if any
         self.wait_api()
 
-    def mgr_story(self, lines: int = 15) -> str:
-        """What the mgrs are doing, for a failure message: the mgr map, which mgr processes run, and the last
-        lines of each mgr log that tell of starts, respawns, failovers and module loads."""
+    def mgr_story(self, count: int = 15) -> str:
+        """What the mgrs are doing, for a failure message: the mgr map, which mgr processes run (`dev-cluster
+        status`), and the last `count` lines of each mgr log that tell of starts, respawns, failovers and loads."""
         dump = self.ceph('mgr', 'dump', '--format', 'json', check=False, timeout=20)
         try:
             mgr_map = json.loads(dump.stdout)
@@ -195,19 +191,11 @@ class RealCluster:
                     f"{[m['name'] for m in mgr_map.get('standbys', [])]}"]
         except ValueError:
             told = [f'mgr dump failed: {dump.stderr.strip()}']
+        told += [line for line in self.launcher('status').splitlines() if line.startswith('mgr.')]
         notable = re.compile(r'respawn|standby|active|Loading module|Exiting|signal|Aborted|assert|'
                              r'calamari_api|ceph version|error', re.I)
-        log_dir = os.path.join(self.dir, 'log')
-        for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
-            if not name.startswith('mgr.'):
-                continue
-            pid_file = os.path.join(self.dir, 'run', name[:-len('.log')] + '.pid')
-            pid = open(pid_file).read().strip() if os.path.exists(pid_file) else ''
-            alive = bool(pid) and os.path.exists(f'/proc/{pid}')
-            with open(os.path.join(log_dir, name), errors='replace') as f:
-                tail = [line.rstrip()[:240] for line in f if notable.search(line)][-lines:]
-            told += [f'{name} (pid {pid or "?"}, {"running" if alive else "not running"}):'] + \
-                [f'  {line}' for line in tail]
+        for name, lines in self.logs('mgr.'):
+            told += [f'{name}:'] + [f'  {line.rstrip()[:240]}' for line in lines if notable.search(line)][-count:]
         return '\n'.join(told + [f'restarted: {restart}' for restart in self.mgr_restarts()])
 
     def osd_ids(self) -> List[int]:
