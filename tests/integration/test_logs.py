@@ -4,12 +4,37 @@ import os
 import pytest
 
 
+def _cli_tail(cluster, num):
+    """`ceph log last <num> debug cluster` as lines, oldest first (Pacific's CLI shows one more than asked)."""
+    return cluster.ceph('log', 'last', str(num), 'debug', 'cluster').stdout.rstrip('\n').split('\n')
+
+
+@pytest.mark.parametrize('lines', [1, 5, None, 10000])         # None: the default, 40
+def test_cluster_log_tail_has_exactly_the_lines_asked(cluster, client, fsid, wait, lines):
+    """Exactly `lines` lines once the log has that many (the newest, newest last, as `ceph log last` shows
+    them); when the mon keeps fewer, all that it keeps."""
+    want = lines or 40
+    if len(_cli_tail(cluster, 60)) < 45:
+        for n in range(45):
+            cluster.ceph('log', f'calamari-api log filler {n}')
+        wait(lambda: len(_cli_tail(cluster, 60)) >= 45, 30, 'the filler entries')
+    before = _cli_tail(cluster, 10000)               # all the mon keeps of the channel (Pacific: a bounded tail)
+    query = '' if lines is None else f'?lines={lines}'
+    answer = client.get(f'/api/v2/cluster/{fsid}/log{query}').json()['lines'].split('\n')
+    after = _cli_tail(cluster, 10000)
+    assert min(want, len(before)) <= len(answer) <= min(want, len(after)), (len(answer), want, len(before))
+    newest = answer[-min(len(answer), 20):]         # the oldest of a long answer may have left the mon's tail since
+    start = after.index(newest[0])
+    assert after[start:start + len(newest)] == newest       # consecutive entries, oldest first
+    assert after.index(answer[-1]) >= after.index(before[-1])      # up to the newest
+
+
 def test_cluster_log_tail_matches_ceph_log_last(cluster, client, fsid, wait):
     """The last lines of the cluster log at every level, as Calamari's tail of ceph.log showed them."""
     cluster.ceph('log', 'calamari-api log tail test')
     wait(lambda: 'log tail test' in cluster.ceph('log', 'last', '20', 'debug', 'cluster').stdout, 30, 'the entry')
     lines = client.get(f'/api/v2/cluster/{fsid}/log?lines=5').json()['lines'].split('\n')
-    assert 5 <= len(lines) <= 6        # the mon answers `log last N` with up to N+1 entries, as the CLI shows
+    assert len(lines) == 5
     cli = cluster.ceph('log', 'last', '50', 'debug', 'cluster').stdout.strip().split('\n')
     assert set(lines) <= set(cli), (lines, cli[-8:])
     assert 'calamari-api log tail test' in client.get(f'/api/v2/cluster/{fsid}/log?lines=500').json()['lines']

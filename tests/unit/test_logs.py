@@ -21,8 +21,40 @@ def test_cluster_tail(client, module, fsid):
     assert body['lines'].split('\n')[1].endswith('142 : cluster [INF] Cluster is now healthy')
     sent = module.sent_commands[-1][2]
     assert sent == {'prefix': 'log last', 'num': 2, 'level': 'debug', 'channel': 'cluster', 'format': 'json'}
+    before = len(module.sent_commands)
     assert client.get(f'/api/v2/cluster/{fsid}/log').status_code == 200
-    assert module.sent_commands[-1][2]['num'] == 40
+    assert module.sent_commands[before][2]['num'] == 40
+
+
+def _log(count):
+    return [dict(ENTRY, seq=seq) for seq in range(1, count + 1)]
+
+
+def _seqs(body):
+    return [int(line.split(' : ')[0].rsplit(' ', 1)[1]) for line in body['lines'].split('\n')]
+
+
+def test_cluster_tail_never_more_than_asked(client, module, fsid):
+    """Pacific's mon answers `log last N` with N+1 entries: the answer holds the newest N, oldest first."""
+    log = _log(100)
+    module.command_handler = lambda cmd: (0, json.dumps(log[-(cmd['num'] + 1):]), '')
+    for lines in (1, 5, 40):
+        assert _seqs(client.get(f'/api/v2/cluster/{fsid}/log?lines={lines}').json()) == list(range(101 - lines, 101))
+
+
+def test_cluster_tail_asks_for_more_when_the_mon_filters(client, module, fsid):
+    """A mon that counts N entries and then filters some out answers fewer: ask for more until N are in."""
+    log = _log(300)
+    module.command_handler = lambda cmd: (0, json.dumps(log[-cmd['num']:][::3]), '')     # a third survive
+    assert len(_seqs(client.get(f'/api/v2/cluster/{fsid}/log?lines=50').json())) == 50
+
+
+def test_cluster_tail_of_a_short_log(client, module, fsid):
+    """A log with fewer entries than asked: all of them, after one more ask that brings nothing new."""
+    module.command_handler = lambda cmd: (0, json.dumps(_log(7)), '')
+    before = len(module.sent_commands)
+    assert _seqs(client.get(f'/api/v2/cluster/{fsid}/log?lines=20').json()) == list(range(1, 8))
+    assert [c[2]['num'] for c in module.sent_commands[before:]] == [20, 80]
 
 
 @pytest.mark.parametrize('bad', ['x', '0', '-1', '10001', '1.5', ''])

@@ -1,6 +1,6 @@
 """Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
 as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import mgr_module
 
@@ -44,3 +44,12 @@ def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[
         data = mgr.get_latest_counter(svc_type, svc_id, path)
     value = (data or {}).get(path)
     return tuple(value) if value else None
+
+
+# -- the cluster log's tail -----------------------------------------------------------------------------------
+# Pacific 16.2: the mon answers ``log last N`` with N+1 entries (its loop over the channel's tail stops one entry
+# late).  Tentacle 20.2: N entries, but counted before the level filter, so it can answer fewer than asked while
+# the log has more.  Every release: the newest ``num`` of what the mon gave, oldest first as the CLI prints them.
+def log_last_newest(entries: List[Any], num: int) -> List[Any]:
+    """The newest ``num`` entries of a ``log last`` answer (Pacific's extra oldest one dropped)."""
+    return entries[-num:] if num > 0 else []

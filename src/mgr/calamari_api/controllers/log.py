@@ -4,6 +4,7 @@ import os
 from typing import Any, List
 
 from . import BaseController
+from ..compat import log_last_newest
 from ..derived import mon_query
 from ..http import ApiError, ApiRequest, bad_request
 from ..views.log import CEPH_LOG_DIR, format_log_entries, is_rotated, resolve_log_path, tail_lines
@@ -11,23 +12,38 @@ from ..views.log import CEPH_LOG_DIR, format_log_entries, is_rotated, resolve_lo
 DEFAULT_LINES = 40
 LOG_TIMEOUT = 15.0
 MAX_LINES = 10000
+MAX_ASK = 4 * MAX_LINES      # the most entries asked of the mon when it answers fewer than asked
 
 
 class LogController(BaseController):
     def cluster_tail(self, request: ApiRequest, fsid: str) -> Any:
+        """Exactly the newest ``lines`` entries of the cluster channel (every level: what Calamari's tail of
+        ceph.log showed), oldest first; fewer only when the log has fewer."""
         lines = self._lines(request)
-        # a timeout, unlike MgrModule.mon_command: without a mon this answers 503 instead of hanging
-        # every level of the cluster channel: what Calamari's tail of ceph.log showed (and Tentacle's `log last`
-        # counts the N entries before it filters them by level)
-        r, outb, outs = mon_query(self.services, {'prefix': 'log last', 'num': lines, 'level': 'debug',
-                                                  'channel': 'cluster', 'format': 'json'}, LOG_TIMEOUT)
+        entries = self._log_last(lines)
+        asked = lines
+        while len(entries) < lines and asked < MAX_ASK:        # the mon filtered some of what it counted
+            asked = min(asked * 4, MAX_ASK)
+            more = self._log_last(asked)
+            if len(more) <= len(entries):                       # the log has no more
+                break
+            entries = more
+        return {'lines': format_log_entries(log_last_newest(entries, lines))}
+
+    def _log_last(self, num: int) -> List[Any]:
+        """The mon's ``log last`` answer; a timeout, unlike MgrModule.mon_command: without a mon this answers
+        503 instead of hanging."""
+        r, outb, _ = mon_query(self.services, {'prefix': 'log last', 'num': num, 'level': 'debug',
+                                               'channel': 'cluster', 'format': 'json'}, LOG_TIMEOUT)
         if r != 0:
             raise ApiError(503, 'mon log data unavailable')
         try:
             entries = json.loads(outb or '[]')
         except ValueError:
             raise ApiError(503, 'mon log data unavailable')
-        return {'lines': format_log_entries(entries)}
+        if not isinstance(entries, list):
+            raise ApiError(503, 'mon log data unavailable')
+        return [e for e in entries if isinstance(e, dict)]
 
     def server_files(self, request: ApiRequest, fqdn: str) -> Any:
         """The Ceph log files, as paths relative to /var/log like Calamari's (``ceph/ceph.log``), wherever the
