@@ -22,7 +22,6 @@ CONFIG = os.path.join(HERE, 'schemathesis.toml')
 BUDGET = int(os.environ.get('CALAMARI_SCHEMATHESIS_SECONDS', '150'))
 CI_SEED = 20261202
 CASES = int(os.environ.get('CALAMARI_SCHEMATHESIS_CASES', '10500'))     # per release: > 20,000 in CI
-CASES_PER_SECOND = 20         # the floor over the time spent (a loaded 2-core machine made 52 to 69 a second)
 OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
 FUZZER = ('schemathesis-fuzzer', 'schemathesis-fuzzer-pw')
 
@@ -163,7 +162,7 @@ def test_schemathesis_finds_nothing(cluster, capsys):
               f'({time.monotonic() - started:.0f} s with the restore)')
     for run_seed, proc, _ in runs:
         assert proc.returncode == 0, f'seed {run_seed}\n' + proc.stdout[-12000:] + proc.stderr[-3000:]
-    assert generated >= CASES_PER_SECOND * fuzzing, generated
+    assert generated >= CASES, f'{generated} cases, {CASES} wanted (README states {CASES:,} per release)'
     assert session_alive, "the fuzzer's own session ended during the run"
     # the cluster as it was, and a module that serves it (restarted: no state of the run is left)
     assert not cluster.module_tracebacks()
