@@ -91,17 +91,19 @@ class Bench:
 
     @contextlib.contextmanager
     def mgr_floor(self) -> Iterator[str]:
-        """The floor inside the mgr (module option bench_floor_port): its base URL; ``/<n>`` answers n bytes.
-        (Setting the option restarts the module's server too: the API is waited for.)"""
+        """The floor inside the mgr (the bench-only mgr module calamari_bench, linked by ``dev-cluster up
+        --bench-module``): its base URL; ``/<n>`` answers n bytes."""
         port = free_port()
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', str(port))
+        self.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port))
+        self.ceph('mgr', 'module', 'enable', 'calamari_bench')
         url = f'http://127.0.0.1:{port}'
         try:
-            wait_for(lambda: self._answers(f'{url}/1'), 30, 'the floor in the mgr')
+            wait_for(lambda: self._answers(f'{url}/1'), 60, 'the floor in the mgr')
             self.cluster.wait_api()
             yield url
         finally:
-            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', '0')
+            self.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', '0')
+            self.ceph('mgr', 'module', 'disable', 'calamari_bench')
             self.cluster.wait_api()
 
     @contextlib.contextmanager
@@ -207,10 +209,13 @@ class Bench:
                             f'(target >= 0.6x); to the floor in its own process {worst["outside"]:.2f}x')
 
     def fixed_body_path(self, size: int) -> str:
-        """The module's fixed-body handler (option bench_fixed_body, switched off at the end of ``reads``)."""
-        client = self.cluster.client()
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
+        """The module's fixed-body handler: routed only when the module starts with bench_fixed_body on (switched
+        off at the end of ``reads``; the route leaves at the module's next start)."""
         path = f'/api/v2/bench/fixed?size={size}'
+        if self._status(self.cluster.client(), path) != 200:
+            self.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_fixed_body', 'true')
+            self.cluster.restart_active_mgr()
+        client = self.cluster.client()
         wait_for(lambda: self._status(client, path) == 200, 30, 'the fixed body')
         return path
 
@@ -454,7 +459,7 @@ class Bench:
         sizes = [int(s) for s in self.opts.sizes.split(',')]
         phases = set(self.opts.only.split(',')) if self.opts.only else set(PHASES)
         c = self.cluster
-        c.up('--no-install')
+        c.up('--no-install', '--bench-module')
         print(f'{c.state.get("ceph_version")}; cluster {c.fsid} in {c.dir}; wrk -t2; calamari_api server_threads '
               f'{self.ceph("config", "get", "mgr", "mgr/calamari_api/server_threads").stdout.strip()}')
         if 'reads' in phases:

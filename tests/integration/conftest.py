@@ -26,7 +26,7 @@ def cluster():
         return
     directory = tempfile.mkdtemp(prefix='calamari-it-')
     real = RealCluster(directory)
-    real.up('--test-orchestrator')      # for test_keys_orchestrator.py; no backend is set
+    real.up('--test-orchestrator', '--bench-module')      # test_keys_orchestrator.py (no backend), test_foundation.py
     try:
         yield real
     finally:

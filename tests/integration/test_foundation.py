@@ -69,22 +69,27 @@ def test_post_without_any_body_is_an_empty_body(client, cluster, fsid):
     conn.close()
 
 
-def test_bench_floor_is_served_only_while_its_port_is_set(cluster, client, wait):
-    """The benchmark's floor (module option bench_floor_port): bare cheroot inside this ceph-mgr, fixed bodies by
-    size; the API keeps serving beside it, and the port closes when the option goes back to 0."""
+def test_bench_floor_is_served_only_while_its_module_is_on(cluster, client, wait):
+    """The benchmark's floor (the bench-only mgr module calamari_bench, linked by `dev-cluster up --bench-module`):
+    bare cheroot inside this ceph-mgr, fixed bodies by size; the API keeps serving beside it, and the port closes
+    when the module is disabled.  The product has no trace of it: no option, no route in the OpenAPI document."""
     port = cluster.api_port + 30                # (in the cluster's block of HTTP ports)
     floor = f'http://127.0.0.1:{port}'
-    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', str(port))
+    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port))
+    cluster.ceph('mgr', 'module', 'enable', 'calamari_bench')
     try:
-        wait(lambda: floor_body(f'{floor}/5') == b'xxxxx', 30, 'the bench floor')
+        wait(lambda: floor_body(f'{floor}/5') == b'xxxxx', 60, 'the bench floor')
         with urllib.request.urlopen(f'{floor}/1300', timeout=10) as response:
             assert response.read() == b'x' * 1300
         cluster.wait_api()
         assert client.get('/api/v2/cluster').status_code == 200
     finally:
-        cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/bench_floor_port', '0')
-    wait(lambda: floor_body(f'{floor}/5') is None, 30, 'the bench floor to stop')
+        cluster.ceph('mgr', 'module', 'disable', 'calamari_bench')
+        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_bench/port')
+    wait(lambda: floor_body(f'{floor}/5') is None, 60, 'the bench floor to stop')
     cluster.wait_api()
+    assert not any('bench' in path for path in client.get('/api/v2/openapi.json').json()['paths'])
+    assert client.get('/api/v2/bench/fixed?size=10').status_code == 404
 
 
 def floor_body(url: str):

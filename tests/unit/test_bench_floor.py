@@ -1,9 +1,12 @@
-"""The benchmark's floor (bench_floor.py): bare cheroot with the module's server settings, fixed bodies by size."""
+"""The benchmark's floor (bench/calamari_bench/floor.py): bare cheroot with the module's server settings, fixed
+bodies by size."""
 import http.client
 import os
+import sys
 import threading
 
-from calamari_api.bench_floor import MAX_BODIES, BenchFloor, FixedBodies
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'bench'))
+from calamari_bench.floor import MAX_BODIES, BenchFloor, FixedBodies
 from calamari_api.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS
 from tests.integration.cluster import free_port
 
@@ -55,3 +58,19 @@ def test_floor_runs_with_the_module_server_settings():
     finally:
         floor.stop()
     assert seen and all(priority == os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS for priority in seen)
+
+
+def test_fixed_route_only_when_the_module_starts_with_its_option(module, services):
+    """The benchmark's fixed-body route is routed only when the app is built with bench_fixed_body on, and never
+    in the OpenAPI document."""
+    from calamari_api.webapp import CalamariApp
+    from tests.wsgi_client import WsgiClient
+    assert WsgiClient(CalamariApp(services).wsgi).get('/api/v2/bench/fixed?size=10').status_code == 404
+    module.options['bench_fixed_body'] = True
+    app = CalamariApp(services)
+    client = WsgiClient(app.wsgi)
+    services.auth.create_user('bench', 'pw-bench-user', email='b@example.com', role='readonly')
+    assert client.login('bench', 'pw-bench-user').status_code == 200
+    response = client.get('/api/v2/bench/fixed?size=10')
+    assert response.status_code == 200 and len(response.content) == 10
+    assert not any('bench' in path for path in client.get('/api/v2/openapi.json').json()['paths'])

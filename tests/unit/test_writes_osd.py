@@ -99,6 +99,7 @@ def test_osd_commands(client, module, osd_url, services, command, prefix, verb):
 
 def test_osd_command_on_a_down_or_unknown_osd_is_403(client, module, osd_url):
     module.maps['osd_map']['osds'][2]['up'] = 0
+    module.notify('osd_map', '')        # (the maps may be cached already: the module's threads read them at start)
     for url, command, osd_id in [(osd_url(2), 'scrub', 2), (osd_url(12345), 'scrub', 12345),
                                  (osd_url(0), 'frobnicate', 0)]:
         response = client.post(f'{url}/command/{command}')

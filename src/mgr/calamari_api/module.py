@@ -33,10 +33,8 @@ OPTIONS = [
     Option(name='ui_path', type='str', default='',
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
     Option(name='bench_fixed_body', type='bool', default=False,
-           desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
-    Option(name='bench_floor_port', type='int', default=0, min=0, max=65535,
-           desc='test only: bare cheroot on this port (0: off), GET /<n> answers n bytes (the benchmark floor, '
-                'in the mgr\'s own Python)'),
+           desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
+                'body through the full path; not in the OpenAPI document)'),
 ]
 
 
@@ -56,15 +54,13 @@ class ListenOptions(NamedTuple):
     port: int
     ssl: bool
     threads: int
-    bench_floor_port: int       # 0: no bench floor
 
 
 def _listen_options(mgr: Any) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
     return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
-                         int(mgr.get_module_option('server_threads')),
-                         int(mgr.get_module_option('bench_floor_port') or 0))
+                         int(mgr.get_module_option('server_threads')))
 
 
 class Module(MgrModule):
@@ -111,13 +107,11 @@ class Module(MgrModule):
         while not self._stop.is_set():
             self._listening = options = _listen_options(self)
             server = self._start_server(app.wsgi, options)
-            floor = self._start_bench_floor(options)
             # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
             self._restart.wait(None if server else RETRY_SECONDS)
             self._restart.clear()
-            for running in (server, floor):
-                if running:
-                    running.stop()
+            if server:
+                server.stop()
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any, options: ListenOptions) -> Optional[HttpServer]:
@@ -147,19 +141,6 @@ class Module(MgrModule):
         self.set_uri(uri)
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
-
-    @staticmethod
-    def _start_bench_floor(options: ListenOptions) -> Optional[Any]:
-        if not options.bench_floor_port:
-            return None
-        from .bench_floor import BenchFloor
-        floor = BenchFloor(options.addr, options.bench_floor_port, options.threads)
-        try:
-            floor.start()
-        except ServerConfigError as e:
-            log.error('%s', e)
-            return None
-        return floor
 
     def restart_server(self) -> None:
         self._restart.set()

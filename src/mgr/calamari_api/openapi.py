@@ -21,7 +21,6 @@ from .version import VERSION
 OPERATIONS: Dict[str, Tuple[int, Optional[str], str]] = {
     'auth.login_form': (200, 'any', ''), 'auth.login': (200, 'any', '401 429'), 'auth.logout': (200, 'any', ''),
     'info.get': (200, 'info', ''), 'info.openapi': (200, 'any', ''), 'info.api_root': (200, 'any', ''),
-    'info.bench_fixed': (200, 'any', '404'),
     'grains.local': (200, 'any', ''), 'grains.server': (200, 'any', '404-empty'),
     'user.list': (200, '[user]', ''), 'user.create': (201, 'user', ''), 'user.get': (200, 'user', '404'),
     'user.update': (200, 'user', '404'), 'user.delete': (204, None, '404'),
@@ -104,7 +103,6 @@ QUERY: Dict[str, List[Tuple[str, bool, Dict[str, Any], str]]] = {
                   'only OSDs this pool\'s CRUSH rule can use (empty: every OSD)'),
                  ('id__in[]', False, {'type': 'array', 'items': {'type': 'integer'}}, 'only these OSD ids')],
     'pool.list': [('defaults', False, {}, 'a presence flag: the defaults for a new pool instead of the pools')],
-    'info.bench_fixed': [('size', False, {'type': 'integer'}, 'body size in bytes')],
 }
 
 DETAIL = {'$ref': '#/components/schemas/detail'}

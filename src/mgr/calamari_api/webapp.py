@@ -146,7 +146,8 @@ class CalamariApp:
 
     def _build(self) -> None:
         by_path: Dict[Tuple[str, str], Endpoint] = {}
-        for route in route_table.ROUTES:
+        bench = route_table.BENCH_ROUTES if self.services.option('bench_fixed_body') else []
+        for route in route_table.ROUTES + bench:
             controller = self.controllers[route.controller]
             handler = getattr(controller, route.method_name)
             for version in route.versions:

@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional
 
 from . import BaseController
 from ..openapi import build_document
-from ..http import ApiRequest, bad_request, not_found
+from ..http import ApiRequest, bad_request
 from ..response_cache import Rendered
 from ..version import VERSION
 from ..views.cluster import info_object
@@ -36,10 +36,9 @@ class InfoController(BaseController):
         return self._document
 
     def bench_fixed(self, request: ApiRequest) -> Any:
-        """Benchmark ceiling (test only, module option bench_fixed_body): a fixed JSON body of ``?size=`` bytes,
-        through the same dispatch, session and cache path as every GET."""
-        if not self.services.option('bench_fixed_body'):
-            raise not_found()
+        """Benchmark contrast (routed only when the module starts with bench_fixed_body on, see
+        routes.BENCH_ROUTES): a fixed JSON body of ``?size=`` bytes, through the same dispatch, session and cache path
+        as every GET."""
         try:
             size = min(max(int(request.query_value('size') or 100000), 2), 16 * 1024 * 1024)
         except ValueError:

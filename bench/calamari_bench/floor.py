@@ -1,4 +1,4 @@
-"""The benchmark's floor, served from inside ceph-mgr (test only: module option ``bench_floor_port``, 0 = off).
+"""The benchmark's floor, served from inside ceph-mgr by the bench-only mgr module ``calamari_bench``.
 
 bench/bench.py compares each cached GET with bare cheroot answering the same request with a fixed body of the
 same size.  Served from here, that floor runs in the mgr's own Python (its libpython, a shared library that runs
@@ -7,7 +7,7 @@ settings its servers share (``server.ServingThread``): the ratio then measures w
 and nothing else.  ``GET /<n>`` answers n bytes."""
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from .server import ServingThread
+from calamari_api.server import ServingThread     # the settings calamari_api's servers share
 
 MAX_BODY = 16 << 20         # bytes
 MAX_BODIES = 16             # sizes kept

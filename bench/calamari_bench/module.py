@@ -1,0 +1,60 @@
+"""The floor inside ceph-mgr: bare cheroot in the mgr's own Python and process, with calamari_api's thread count
+and server settings (``floor.BenchFloor``); ``GET /<n>`` answers n bytes.  Option ``port`` (0: off)."""
+import logging
+import threading
+from typing import Any, Optional
+
+from mgr_module import MgrModule, Option
+
+from calamari_api.server import ServerConfigError
+
+from .floor import BenchFloor
+
+log = logging.getLogger(__name__)
+RETRY_SECONDS = 3.0
+
+
+class Module(MgrModule):
+    MODULE_OPTIONS = [
+        Option(name='port', type='int', default=0, min=0, max=65535, desc='serve the floor on this port (0: off)'),
+        Option(name='addr', type='str', default='::', desc='address to listen on'),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop = threading.Event()
+        self._restart = threading.Event()
+
+    def _threads(self) -> int:
+        """calamari_api's server_threads, so the floor runs with the thread count of the server it is the floor of."""
+        value = self.get_module_option_ex('calamari_api', 'server_threads', 4)
+        return int(value or 4)
+
+    def serve(self) -> None:
+        while not self._stop.is_set():
+            floor = self._start()
+            failed = floor is None and bool(self.get_module_option('port'))        # e.g. the port is taken: retry
+            self._restart.wait(RETRY_SECONDS if failed else None)
+            self._restart.clear()
+            if floor:
+                floor.stop()
+
+    def _start(self) -> Optional[BenchFloor]:
+        port = int(self.get_module_option('port') or 0)
+        if not port:
+            return None
+        floor = BenchFloor(str(self.get_module_option('addr')), port, self._threads())
+        try:
+            floor.start()
+        except ServerConfigError as e:
+            log.error('%s', e)
+            return None
+        return floor
+
+    def config_notify(self) -> None:
+        self._restart.set()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+        self._restart.set()
+        super().shutdown()
