@@ -17,6 +17,7 @@ from .auth import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair
+from .version import VERSION
 
 PREFIX = 'calamari-api'
 
@@ -190,3 +191,9 @@ def dump_maps(mgr) -> HandleCommandResult:
 def history_status(mgr: Any) -> HandleCommandResult:
     """Show the graphite history: interval, retention, series kept, the bytes of their rings, CPU of the last sample"""
     return HandleCommandResult(0, json.dumps(mgr.services.history.status()), '')
+
+
+@cli_read_command(f'{PREFIX} version')
+def version(mgr) -> HandleCommandResult:
+    """Show the calamari_api version this mgr runs (the package's, once the mgr restarted after an upgrade)"""
+    return HandleCommandResult(0, VERSION, '')
