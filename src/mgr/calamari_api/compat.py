@@ -1,5 +1,6 @@
 """Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
 as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
+import os
 from typing import Any, Callable, Optional, Tuple
 
 import mgr_module
@@ -44,3 +45,9 @@ def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[
         data = mgr.get_latest_counter(svc_type, svc_id, path)
     value = (data or {}).get(path)
     return tuple(value) if value else None
+
+
+# -- the restful module ---------------------------------------------------------------------------------------
+# Pacific ships the mgr ``restful`` module beside mgr_module.py (it owns the ``restful ...`` commands, enabled or
+# not); Tentacle removed it, so this module registers those commands there.
+RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))
