@@ -208,7 +208,9 @@ def test_reads(restful, key, module):
 
 
 def test_perf(restful, key, module, monkeypatch):
-    monkeypatch.setattr(module, 'get_all_perf_counters', lambda: {'osd.0': {'a': 1}, 'mon.a': {'b': 2}})
+    counters = {'osd.0': {'a': 1}, 'mon.a': {'b': 2}}
+    name = 'get_unlabeled_perf_counters' if hasattr(module, 'get_unlabeled_perf_counters') else 'get_all_perf_counters'
+    monkeypatch.setattr(module, name, lambda: counters)
     assert restful.get('/perf?daemon=osd', headers=basic('admin', key)).json() == {'osd.0': {'a': 1}}
 
 
