@@ -219,6 +219,22 @@ def test_key_left_by_restful_works_unchanged(base, cluster):
     assert client.get('/pool', headers=basic(name, key)).status_code == 401
 
 
+def test_key_made_by_the_restful_module(base, cluster):
+    """Pacific: a key `ceph restful create-key` of the restful module itself made works here unchanged."""
+    if cluster.release == 'tentacle':
+        pytest.skip('Tentacle has no restful module (test_key_left_by_restful_works_unchanged writes one as it did)')
+    if 'restful' not in cluster.ceph_json('mgr', 'module', 'ls').get('enabled_modules', []):
+        pytest.skip('the restful module is not enabled on this cluster')
+    name = f'made-by-restful-{uuid.uuid4().hex[:6]}'
+    key = cluster.ceph('restful', 'create-key', name).stdout.strip()
+    try:
+        client = HttpClient(base)
+        wait_for(lambda: client.get('/osd', headers=basic(name, key)).status_code == 200, 30, "restful's key")
+    finally:
+        cluster.ceph('calamari-api', 'restful-key-delete', name, check=False)
+    assert cluster.ceph('config-key', 'exists', f'mgr/restful/keys/{name}', check=False).returncode != 0
+
+
 def test_readonly_key(base, cluster):
     name = f'ro-{uuid.uuid4().hex[:6]}'
     key = cluster.ceph('calamari-api', 'restful-key-create', name, '--role', 'readonly').stdout.strip()
