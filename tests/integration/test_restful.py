@@ -29,7 +29,7 @@ def basic(name, key):
 
 @pytest.fixture(scope='module')
 def base(cluster):
-    url = f'https://127.0.0.1:{cluster.state["restful_port"]}'
+    url = f'https://127.0.0.1:{cluster.state.get("restful_port") or cluster.api_port + 30}'  # (dev-cluster's)
 
     def answers():
         try:
