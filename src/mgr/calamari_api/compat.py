@@ -1,5 +1,6 @@
 """Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
 as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
+import os
 from typing import Any, Callable, List, Optional, Tuple
 
 import mgr_module
@@ -53,3 +54,19 @@ def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[
 def log_last_newest(entries: List[Any], num: int) -> List[Any]:
     """The newest ``num`` entries of a ``log last`` answer (Pacific's extra oldest one dropped)."""
     return entries[-num:] if num > 0 else []
+
+
+# -- the restful module ---------------------------------------------------------------------------------------
+# Pacific ships the mgr ``restful`` module beside mgr_module.py (it owns the ``restful ...`` commands, enabled or
+# not); Tentacle removed it, so this module registers those commands there.
+RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))
+
+
+def all_perf_counters(mgr: Any) -> Any:
+    """Every daemon's (unlabeled) perf counters, {"osd.0": {path: schema + value}}, as restful's ``/perf`` gave them.
+
+    Pacific: ``get_all_perf_counters()``.  Tentacle: ``get_unlabeled_perf_counters()`` (the same shape;
+    ``get_perf_counters`` there is the labeled kind)."""
+    if hasattr(mgr, 'get_unlabeled_perf_counters'):                         # Tentacle
+        return mgr.get_unlabeled_perf_counters()
+    return mgr.get_all_perf_counters()                                      # Pacific

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Optional, Tuple
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
+from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
 from .server import HttpServer, ServerConfigError, public_uri
 
@@ -32,6 +33,14 @@ OPTIONS = [
                 'at 60); a change starts a new history'),
     Option(name='ui_path', type='str', default='',
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
+    Option(name='restful_enabled', type='bool', default=False,
+           desc="serve restful's API (the mgr restful module's URLs, keys and requests) on a listener of its own"),
+    Option(name='restful_server_addr', type='str', default='::', desc="address restful's API listens on"),
+    Option(name='restful_server_port', type='int', default=8003, desc="port restful's API listens on"),
+    Option(name='restful_ssl', type='bool', default=True, desc="serve restful's API over HTTPS"),
+    Option(name='restful_use_restful_cert', type='bool', default=False,
+           desc="serve restful's API with the certificate the restful module left (mgr/restful/<mgr id>/crt|key "
+                "or mgr/restful/crt|key); off: the one of restful create-self-signed-cert, else the module's"),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
                 'body through the full path; not in the OpenAPI document)'),
@@ -54,13 +63,21 @@ class ListenOptions(NamedTuple):
     port: int
     ssl: bool
     threads: int
+    restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
 def _listen_options(mgr: Any) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
+    restful = None
+    if mgr.get_module_option('restful_enabled'):
+        restful = (str(mgr.get_localized_module_option('restful_server_addr',
+                                                       mgr.get_module_option('restful_server_addr'))),
+                   int(mgr.get_localized_module_option('restful_server_port',
+                                                       mgr.get_module_option('restful_server_port'))),
+                   bool(mgr.get_module_option('restful_ssl')), bool(mgr.get_module_option('restful_use_restful_cert')))
     return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
-                         int(mgr.get_module_option('server_threads')))
+                         int(mgr.get_module_option('server_threads')), restful)
 
 
 class Module(MgrModule):
@@ -77,6 +94,7 @@ class Module(MgrModule):
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
+        self._restful_problem = ''      # why restful's listener is not serving, as last logged
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -107,11 +125,17 @@ class Module(MgrModule):
         while not self._stop.is_set():
             self._listening = options = _listen_options(self)
             server = self._start_server(app.wsgi, options)
-            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
-            self._restart.wait(None if server else RETRY_SECONDS)
+            restful = self._start_restful(options)
+            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.  Only
+            # restful's listener not serving (its port held by Pacific's restful module): retry it alone.
+            while not self._restart.wait(None if server and (restful or not options.restful) else RETRY_SECONDS):
+                if not server:
+                    break
+                restful = self._start_restful(options)
             self._restart.clear()
-            if server:
-                server.stop()
+            for running in (server, restful):
+                if running:
+                    running.stop()
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any, options: ListenOptions) -> Optional[HttpServer]:
@@ -141,6 +165,37 @@ class Module(MgrModule):
         self.set_uri(uri)
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
+
+    def _start_restful(self, options: ListenOptions) -> Optional[HttpServer]:
+        """restful's listener (``restful/``).  Its URI is logged: ``ceph mgr services`` lists one URI per module, the
+        API's."""
+        if not options.restful:
+            return None
+        from .restful.app import RestfulApp
+        from .restful.tls import restful_pem
+        addr, port, ssl, restful_cert = options.restful
+        pem = restful_pem(self, self.services, restful_cert) if ssl else None
+        if ssl and pem is None:
+            self._restful_not_serving(f'ssl is on but no certificate is configured (restful_use_restful_cert: '
+                                      f'{restful_cert})')
+            return None
+        try:
+            server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, ssl_pem=pem,
+                                threads=options.threads)
+            server.start()
+        except ServerConfigError as e:
+            self._restful_not_serving(str(e))
+            return None
+        self._restful_problem = ''
+        self.services.restful.keys.import_restful()
+        log.info("serving restful's API at %s", public_uri(server.scheme, addr, port, self.get_mgr_ip()))
+        return server
+
+    def _restful_not_serving(self, problem: str) -> None:
+        """Logged once per problem, not at every retry."""
+        if problem != self._restful_problem:
+            log.warning("restful: not serving restful's API: %s (retrying)", problem)
+        self._restful_problem = problem
 
     def restart_server(self) -> None:
         self._restart.set()
