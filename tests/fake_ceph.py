@@ -265,6 +265,6 @@ def install() -> None:
     fake.BasePyOSDMapIncremental = object
     fake.BasePyCRUSH = object
     sys.modules['ceph_module'] = fake
-    for path in (os.path.join(REPO, 'src', 'mgr'), MGR_PATH):
-        if path not in sys.path:
+    for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):     # this checkout's module first, before any
+        if path not in sys.path:                                    # copy installed in the mgr's own directory
             sys.path.insert(0, path)
