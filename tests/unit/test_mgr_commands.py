@@ -107,8 +107,8 @@ def test_one_pool_and_an_unknown_pool():
                                                          'format': 'json'})
     assert r == 0 and [s['pool_name'] for s in json.loads(outb)] == ['rbd']
     # the CLI: "Error ENOENT: unrecognized pool 'nosuch'"
-    assert mgr_commands.answer(services(sources), {'prefix': 'osd pool stats', 'pool_name': 'nosuch',
-                                                   'format': 'json'}) == (-errno.ENOENT, '', "unrecognized pool 'nosuch'")
+    unknown = {'prefix': 'osd pool stats', 'pool_name': 'nosuch', 'format': 'json'}
+    assert mgr_commands.answer(services(sources), unknown) == (-errno.ENOENT, '', "unrecognized pool 'nosuch'")
 
 
 def test_no_pg_statistics_yet_is_eagain():
