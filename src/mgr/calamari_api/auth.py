@@ -48,7 +48,8 @@ class Throttle:
         self._clock = clock
         self.window = window
         # bearer:<ip> counts failed API tokens apart from failed logins, with the same per-address limit
-        self.limits = {'user': user_limit, 'addr': addr_limit, 'bearer': addr_limit}
+        # restful:<ip> counts failed restful keys (restful/app.py), with the same per-address limit
+        self.limits = {'user': user_limit, 'addr': addr_limit, 'bearer': addr_limit, 'restful': addr_limit}
         self._max_keys = max_keys
         self._failures: Dict[str, List[float]] = {}
         self._lock = threading.Lock()

@@ -1,5 +1,6 @@
 """Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
 as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
+import os
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import mgr_module
@@ -68,3 +69,9 @@ def osd_perf_stats(perf_stat: Dict[str, Any]) -> Dict[str, Any]:
     """An OSD's ``perf_stats`` in ``osd perf``, from the ``perf_stat`` of its get('osd_stats') entry."""
     return {key: perf_stat.get(key, 0) for key in
             ('commit_latency_ms', 'apply_latency_ms', 'commit_latency_ns', 'apply_latency_ns')}
+
+
+# -- the restful module ---------------------------------------------------------------------------------------
+# Pacific ships the mgr ``restful`` module beside mgr_module.py (it owns the ``restful ...`` commands, enabled or
+# not); Tentacle removed it, so this module registers those commands there.
+RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple, Optional, Tuple
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
+from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
 from .server import HttpServer, ServerConfigError, public_uri
 
@@ -32,6 +33,14 @@ OPTIONS = [
                 'at 60); a change starts a new history'),
     Option(name='ui_path', type='str', default='',
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
+    Option(name='restful_enabled', type='bool', default=False,
+           desc="serve restful's API (the mgr restful module's URLs, keys and requests) on a listener of its own"),
+    Option(name='restful_server_addr', type='str', default='::', desc="address restful's API listens on"),
+    Option(name='restful_server_port', type='int', default=8003, desc="port restful's API listens on"),
+    Option(name='restful_ssl', type='bool', default=True, desc="serve restful's API over HTTPS"),
+    Option(name='restful_use_restful_cert', type='bool', default=False,
+           desc="serve restful's API with the certificate the restful module left (mgr/restful/<mgr id>/crt|key "
+                "or mgr/restful/crt|key); off: the one of restful create-self-signed-cert, else the module's"),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
     Option(name='bench_floor_port', type='int', default=0, min=0, max=65535,
@@ -57,14 +66,22 @@ class ListenOptions(NamedTuple):
     ssl: bool
     threads: int
     bench_floor_port: int       # 0: no bench floor
+    restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
 def _listen_options(mgr: Any) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
+    restful = None
+    if mgr.get_module_option('restful_enabled'):
+        restful = (str(mgr.get_localized_module_option('restful_server_addr',
+                                                       mgr.get_module_option('restful_server_addr'))),
+                   int(mgr.get_localized_module_option('restful_server_port',
+                                                       mgr.get_module_option('restful_server_port'))),
+                   bool(mgr.get_module_option('restful_ssl')), bool(mgr.get_module_option('restful_use_restful_cert')))
     return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
                          int(mgr.get_module_option('server_threads')),
-                         int(mgr.get_module_option('bench_floor_port') or 0))
+                         int(mgr.get_module_option('bench_floor_port') or 0), restful)
 
 
 class Module(MgrModule):
@@ -112,10 +129,11 @@ class Module(MgrModule):
             self._listening = options = _listen_options(self)
             server = self._start_server(app.wsgi, options)
             floor = self._start_bench_floor(options)
+            restful = self._start_restful(options)
             # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
-            self._restart.wait(None if server else RETRY_SECONDS)
+            self._restart.wait(None if server and (restful or not options.restful) else RETRY_SECONDS)
             self._restart.clear()
-            for running in (server, floor):
+            for running in (server, floor, restful):
                 if running:
                     running.stop()
         self.services.stop()
@@ -160,6 +178,30 @@ class Module(MgrModule):
             log.error('%s', e)
             return None
         return floor
+
+    def _start_restful(self, options: ListenOptions) -> Optional[HttpServer]:
+        """restful's listener (``restful/``).  Its URI is logged: ``ceph mgr services`` lists one URI per module, the
+        API's."""
+        if not options.restful:
+            return None
+        from .restful.app import RestfulApp
+        from .restful.tls import restful_pem
+        addr, port, ssl, restful_cert = options.restful
+        pem = restful_pem(self, self.services, restful_cert) if ssl else None
+        if ssl and pem is None:
+            log.warning('restful: ssl is on but no certificate is configured (restful_use_restful_cert: %s): not '
+                        'serving restful\'s API', restful_cert)
+            return None
+        self.services.restful.keys.import_restful()
+        try:
+            server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, ssl_pem=pem,
+                                threads=options.threads)
+            server.start()
+        except ServerConfigError as e:
+            log.error('restful: not serving: %s', e)
+            return None
+        log.info("serving restful's API at %s", public_uri(server.scheme, addr, port, self.get_mgr_ip()))
+        return server
 
     def restart_server(self) -> None:
         self._restart.set()

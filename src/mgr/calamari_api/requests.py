@@ -88,6 +88,7 @@ class Operation:
     steps: List[Step]
     fsid: Optional[str] = None          # the association of its events and of cluster request lists
     changes_maps: bool = True           # invalidate the cached maps when it completes
+    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None   # each command's (r, outb, outs)
 
 
 def command_steps(commands: Sequence[Dict[str, Any]]) -> List[Step]:
@@ -122,6 +123,7 @@ class UserRequest:
     wait: Optional[WaitFor] = None
     wake_at: Optional[float] = None     # Delay timer, or the deadline of a WaitFor
     sent: int = 0
+    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -257,7 +259,7 @@ class RequestEngine:
     def submit(self, operation: Operation) -> str:
         req = UserRequest(id=str(uuid.uuid4()), headline=operation.headline, fsid=operation.fsid,
                           requested=self.clock(), steps=list(operation.steps),
-                          changes_maps=operation.changes_maps)
+                          changes_maps=operation.changes_maps, on_result=operation.on_result)
         with self._lock:
             self._requests[req.id] = req
             self._dirty[req.id] = True
@@ -393,6 +395,11 @@ class RequestEngine:
             entry = req.pending.pop(tag, None)
             if entry is None or req.state == COMPLETE:
                 return
+            if req.on_result is not None:
+                try:
+                    req.on_result(entry.command, r, outb, outs)
+                except Exception:
+                    log.exception('request %s: result callback failed', req.id)
             finished = False
             if req.changes_maps:
                 # the mgr holds the new map once a mon command returns; its notify may come later

@@ -7,6 +7,7 @@ from .events import EventGenerator, EventLog
 from .hosts import Hosts
 from .mon_queries import MonQueries
 from .requests import RequestEngine
+from .restful.service import Restful
 from .sampler import HistorySampler
 from .store import KVStore
 from .tokens import Tokens
@@ -30,6 +31,7 @@ class Services:
                                       timeout=lambda: option('request_timeout') or 300,
                                       events=self.events)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
+        self.restful = Restful(self)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
