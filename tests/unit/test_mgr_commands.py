@@ -34,7 +34,7 @@ def differences(mine: Any, cli: Any, path: str = '') -> List[str]:
         if len(mine) != len(cli):
             return [f'{path}: {len(mine)} items, the CLI {len(cli)}']
         return [d for i, (a, b) in enumerate(zip(mine, cli)) for d in differences(a, b, f'{path}[{i}]')]
-    if type(mine) is not type(cli) and not {type(mine), type(cli)} <= {int, float}:
+    if type(mine) is not type(cli):         # int and float too: Go clients decode 0.0 into an integer field as an error
         return [f'{path}: {type(mine).__name__}, the CLI {type(cli).__name__}']
     if mine != cli and path.rsplit('.', 1)[-1] not in VOLATILE:
         return [f'{path}: {mine!r}, the CLI {cli!r}']

@@ -82,9 +82,22 @@ COMMANDS: Dict[str, MgrCommand] = {
 
 def render(value: Any, fmt: str) -> str:
     """The CLI's JSON text for a value (``json-pretty`` indents as Ceph's formatter does)."""
+    value = ceph_numbers(value)
     if fmt == 'json-pretty':
         return json.dumps(value, indent=4) + '\n'
     return json.dumps(value, separators=(',', ':'))
+
+
+def ceph_numbers(value: Any) -> Any:
+    """A copy with each integral float as an int: Ceph's JSON formatter prints ``0``, not ``0.0``, and clients
+    read such fields as integers (Zabbix's Go plugin fails on ``0.0`` for a uint64 latency)."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Mapping):
+        return {key: ceph_numbers(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [ceph_numbers(item) for item in value]
+    return value
 
 
 def source_names() -> List[str]:
