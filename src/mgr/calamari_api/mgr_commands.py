@@ -1,11 +1,12 @@
 """Commands the mgr itself serves (``pg dump``, ``osd perf``, ``osd pool stats``), answered from the mgr's own
 data with the JSON the ``ceph`` CLI prints for them.
 
-A module cannot send these: the mon's command table flags them as mgr commands and answers "access denied" to a
-mgr module sending one (Zabbix's ``ceph.osd.stats`` broke on ``pg dump`` that way), and no module call runs one.
-They are the mgr commands among those Zabbix agent 2's Ceph plugin and Metricbeat's ``ceph`` mgr metricsets send
-(the others, ``status``, ``health``, ``df``, ``osd dump``, ``osd tree``, ``osd crush tree``, ``osd crush rule
-dump``, are the mon's, on Pacific and Tentacle alike); every other command gets None here and goes to the mon.
+The mon's command table flags these as the mgr's.  Sent by a module, they go to the mon, which passes them back
+to the mgr only where the mgr's own caps allow: ``pg dump`` gets "access denied" (Zabbix's ``ceph.osd.stats``
+broke on it with restful), ``osd perf`` and ``osd pool stats`` a round trip through the mon (seen on Pacific).
+They are the mgr commands among those Zabbix agent 2's Ceph plugin and Metricbeat's ``ceph`` mgr metricsets send;
+the others (``status``, ``health``, ``df``, ``osd dump``, ``osd tree``, ``osd crush tree``, ``osd crush rule
+dump``) are the mon's on Pacific and Tentacle alike.  Every other command gets None here and goes to the mon.
 
 ``answer`` reads what a command needs with ``mgr.get()`` (never changing what get() returns); the pure functions
 below turn those maps into the CLI's JSON.  Only JSON formats are answered (the CLI's plain text is not)."""
