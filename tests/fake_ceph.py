@@ -265,6 +265,8 @@ def install() -> None:
     fake.BasePyOSDMapIncremental = object
     fake.BasePyCRUSH = object
     sys.modules['ceph_module'] = fake
-    for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):     # this checkout's module first, before any
-        if path not in sys.path:                                    # copy installed in the mgr's own directory
-            sys.path.insert(0, path)
+    # this checkout's module first: an installed package's copy in MGR_PATH must not shadow it
+    for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(0, path)

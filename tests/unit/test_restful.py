@@ -208,7 +208,9 @@ def test_reads(restful, key, module):
 
 
 def test_perf(restful, key, module, monkeypatch):
-    monkeypatch.setattr(module, 'get_all_perf_counters', lambda: {'osd.0': {'a': 1}, 'mon.a': {'b': 2}})
+    counters = {'osd.0': {'a': 1}, 'mon.a': {'b': 2}}
+    name = 'get_unlabeled_perf_counters' if hasattr(module, 'get_unlabeled_perf_counters') else 'get_all_perf_counters'
+    monkeypatch.setattr(module, name, lambda: counters)
     assert restful.get('/perf?daemon=osd', headers=basic('admin', key)).json() == {'osd.0': {'a': 1}}
 
 
@@ -245,3 +247,36 @@ def test_cli_keys(module, services, mon):
     assert listed['k1']['role'] == 'superuser' and r.stdout not in json.dumps(listed)
     assert cli.restful_key_delete(module, 'k1').retval == 0
     assert cli.restful_key_delete(module, 'k1').retval != 0
+
+
+def test_listener_serves_and_stops(module, services, mon):
+    import http.client
+    import socket
+    from calamari_api.module import _listen_options
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    module.options.update({'restful_enabled': True, 'restful_server_addr': '127.0.0.1', 'restful_server_port': port,
+                           'restful_ssl': False})
+    options = _listen_options(module)
+    assert options.restful == ('127.0.0.1', port, False, False)
+    server = module._start_restful(options)
+    try:
+        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        conn.request('GET', '/osd')
+        response = conn.getresponse()
+        assert response.status == 401 and response.getheader('WWW-Authenticate').startswith('Basic')
+    finally:
+        server.stop()
+
+
+def test_listener_without_certificate_does_not_serve(module, services, mon):
+    module.options.update({'restful_enabled': True, 'restful_server_port': 1, 'restful_ssl': True})
+    from calamari_api.module import _listen_options
+    assert module._start_restful(_listen_options(module)) is None
+
+
+def test_restful_commands_only_where_no_restful_module():
+    from calamari_api import compat
+    from calamari_api.restful import cli
+    assert hasattr(cli, 'restful_create_key') is (not compat.RESTFUL_MODULE_SHIPPED)

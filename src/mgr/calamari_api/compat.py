@@ -75,3 +75,13 @@ def osd_perf_stats(perf_stat: Dict[str, Any]) -> Dict[str, Any]:
 # Pacific ships the mgr ``restful`` module beside mgr_module.py (it owns the ``restful ...`` commands, enabled or
 # not); Tentacle removed it, so this module registers those commands there.
 RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))
+
+
+def all_perf_counters(mgr: Any) -> Any:
+    """Every daemon's (unlabeled) perf counters, {"osd.0": {path: schema + value}}, as restful's ``/perf`` gave them.
+
+    Pacific: ``get_all_perf_counters()``.  Tentacle: ``get_unlabeled_perf_counters()`` (the same shape;
+    ``get_perf_counters`` there is the labeled kind)."""
+    if hasattr(mgr, 'get_unlabeled_perf_counters'):                         # Tentacle
+        return mgr.get_unlabeled_perf_counters()
+    return mgr.get_all_perf_counters()                                      # Pacific

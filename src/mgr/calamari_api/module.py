@@ -98,6 +98,7 @@ class Module(MgrModule):
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
+        self._restful_no_cert_reported = False
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -189,9 +190,13 @@ class Module(MgrModule):
         addr, port, ssl, restful_cert = options.restful
         pem = restful_pem(self, self.services, restful_cert) if ssl else None
         if ssl and pem is None:
+            if self._restful_no_cert_reported:         # once, not at every retry
+                return None
+            self._restful_no_cert_reported = True
             log.warning('restful: ssl is on but no certificate is configured (restful_use_restful_cert: %s): not '
                         'serving restful\'s API', restful_cert)
             return None
+        self._restful_no_cert_reported = False
         self.services.restful.keys.import_restful()
         try:
             server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, ssl_pem=pem,

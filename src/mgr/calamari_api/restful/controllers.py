@@ -4,6 +4,7 @@ here the same message comes with a 4xx (400 bad input, 404 unknown object)."""
 import re
 from typing import Any, Dict, List, Optional
 
+from ..compat import all_perf_counters
 from . import views
 from .commands import is_read_only
 from .requests import RestfulRequest, TooBusy
@@ -204,7 +205,7 @@ class Controllers:
             pattern = re.compile(daemon) if daemon is not None else None
         except re.error as e:
             raise bad(f'daemon is not a valid regular expression: {e}')
-        counters = self.services.mgr.get_all_perf_counters()
+        counters = all_perf_counters(self.services.mgr)
         if pattern is not None:
             counters = {k: v for k, v in counters.items() if pattern.match(k)}
         return paginate(counters, call.arg('page'))
