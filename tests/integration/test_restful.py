@@ -6,6 +6,10 @@ Failed keys are throttled per client address: the tests that fail on purpose con
 their own."""
 import base64
 import json
+import os
+import ssl
+import subprocess
+import tempfile
 import time
 import uuid
 
@@ -219,6 +223,22 @@ def test_key_left_by_restful_works_unchanged(base, cluster):
     assert client.get('/pool', headers=basic(name, key)).status_code == 401
 
 
+def test_key_made_by_the_restful_module(base, cluster):
+    """Pacific: a key `ceph restful create-key` of the restful module itself made works here unchanged."""
+    if cluster.release == 'tentacle':
+        pytest.skip('Tentacle has no restful module (test_key_left_by_restful_works_unchanged writes one as it did)')
+    if 'restful' not in cluster.ceph_json('mgr', 'module', 'ls').get('enabled_modules', []):
+        pytest.skip('the restful module is not enabled on this cluster')
+    name = f'made-by-restful-{uuid.uuid4().hex[:6]}'
+    key = cluster.ceph('restful', 'create-key', name).stdout.strip()
+    try:
+        client = HttpClient(base)
+        wait_for(lambda: client.get('/osd', headers=basic(name, key)).status_code == 200, 30, "restful's key")
+    finally:
+        cluster.ceph('calamari-api', 'restful-key-delete', name, check=False)
+    assert cluster.ceph('config-key', 'exists', f'mgr/restful/keys/{name}', check=False).returncode != 0
+
+
 def test_readonly_key(base, cluster):
     name = f'ro-{uuid.uuid4().hex[:6]}'
     key = cluster.ceph('calamari-api', 'restful-key-create', name, '--role', 'readonly').stdout.strip()
@@ -230,6 +250,41 @@ def test_readonly_key(base, cluster):
         assert client.patch('/config/osd', {'noout': True}, headers=basic(name, key)).status_code == 403
     finally:
         cluster.ceph('calamari-api', 'restful-key-delete', name)
+
+
+def served_certificate(base):
+    host, port = base.split('//')[1].split(':')
+    return ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate((host, int(port))))
+
+
+def test_restful_certificate_on_request(base, cluster, admin_key):
+    """restful_use_restful_cert: the certificate restful left (mgr/restful/<mgr id>/crt|key) is served."""
+    mgr_id = cluster.ceph_json('mgr', 'dump')['active_name']
+    with tempfile.TemporaryDirectory() as tmp:
+        cert, key = os.path.join(tmp, 'crt'), os.path.join(tmp, 'key')
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj',
+                        '/O=IT/CN=ceph-restful', '-keyout', key, '-out', cert], check=True, capture_output=True)
+        with open(cert) as f:
+            pem = f.read()
+        for name, path in (('crt', cert), ('key', key)):
+            with open(path) as f:
+                cluster.ceph('config-key', 'set', f'mgr/restful/{mgr_id}/{name}', '-i', '-', input_text=f.read())
+    wanted = ssl.PEM_cert_to_DER_cert(pem)
+
+    def serving(expected: bool):
+        try:
+            return (served_certificate(base) == wanted) is expected
+        except OSError:
+            return False
+    try:
+        cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/restful_use_restful_cert', 'true')
+        wait_for(lambda: serving(True), 60, "restful's certificate served")
+        assert HttpClient(base).get('/osd', headers=basic(*admin_key)).status_code == 200
+    finally:
+        cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/restful_use_restful_cert', 'false')
+        for name in ('crt', 'key'):
+            cluster.ceph('config-key', 'rm', f'mgr/restful/{mgr_id}/{name}', check=False)
+    wait_for(lambda: serving(False), 60, "the module's certificate served again")
 
 
 def test_keys_never_logged(cluster, admin_key):

@@ -280,3 +280,9 @@ def test_restful_commands_only_where_no_restful_module():
     from calamari_api import compat
     from calamari_api.restful import cli
     assert hasattr(cli, 'restful_create_key') is (not compat.RESTFUL_MODULE_SHIPPED)
+
+
+def test_chunked_body(restful, key):
+    headers = dict(basic('admin', key), **{'Transfer-Encoding': 'chunked', 'Content-Length': ''})
+    r = restful.request('POST', '/request?wait=1', raw=b'{"prefix": "status"}', headers=headers)
+    assert r.status_code == 200 and r.json()['state'] == 'success'

@@ -98,7 +98,7 @@ class Module(MgrModule):
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
-        self._restful_no_cert_reported = False
+        self._restful_problem = ''      # why restful's listener is not serving, as last logged
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -131,8 +131,12 @@ class Module(MgrModule):
             server = self._start_server(app.wsgi, options)
             floor = self._start_bench_floor(options)
             restful = self._start_restful(options)
-            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
-            self._restart.wait(None if server and (restful or not options.restful) else RETRY_SECONDS)
+            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.  Only
+            # restful's listener not serving (its port held by Pacific's restful module): retry it alone.
+            while not self._restart.wait(None if server and (restful or not options.restful) else RETRY_SECONDS):
+                if not server:
+                    break
+                restful = self._start_restful(options)
             self._restart.clear()
             for running in (server, floor, restful):
                 if running:
@@ -190,23 +194,26 @@ class Module(MgrModule):
         addr, port, ssl, restful_cert = options.restful
         pem = restful_pem(self, self.services, restful_cert) if ssl else None
         if ssl and pem is None:
-            if self._restful_no_cert_reported:         # once, not at every retry
-                return None
-            self._restful_no_cert_reported = True
-            log.warning('restful: ssl is on but no certificate is configured (restful_use_restful_cert: %s): not '
-                        'serving restful\'s API', restful_cert)
+            self._restful_not_serving(f'ssl is on but no certificate is configured (restful_use_restful_cert: '
+                                      f'{restful_cert})')
             return None
-        self._restful_no_cert_reported = False
-        self.services.restful.keys.import_restful()
         try:
             server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, ssl_pem=pem,
                                 threads=options.threads)
             server.start()
         except ServerConfigError as e:
-            log.error('restful: not serving: %s', e)
+            self._restful_not_serving(str(e))
             return None
+        self._restful_problem = ''
+        self.services.restful.keys.import_restful()
         log.info("serving restful's API at %s", public_uri(server.scheme, addr, port, self.get_mgr_ip()))
         return server
+
+    def _restful_not_serving(self, problem: str) -> None:
+        """Logged once per problem, not at every retry."""
+        if problem != self._restful_problem:
+            log.warning("restful: not serving restful's API: %s (retrying)", problem)
+        self._restful_problem = problem
 
     def restart_server(self) -> None:
         self._restart.set()

@@ -123,7 +123,13 @@ class RestfulApp:
         stream = environ.get('wsgi.input')
         if stream is None:
             return b''
+        chunked = 'chunked' in (environ.get('HTTP_TRANSFER_ENCODING') or '').lower()
         try:
+            if chunked:
+                data = stream.read(MAX_BODY_BYTES + 1)
+                if len(data) > MAX_BODY_BYTES:
+                    raise RestfulError(413, 'Request Entity Too Large')
+                return data
             return stream.read(length) if length > 0 else b''
         except TimeoutError:
             raise RestfulError(408, 'Request Timeout')
