@@ -187,6 +187,13 @@ def dump_maps(mgr) -> HandleCommandResult:
     return HandleCommandResult(0, json.dumps(maps, indent=1, sort_keys=True), '')
 
 
+@cli_read_command(f'{PREFIX} dump-mgr-command-sources')
+def dump_mgr_command_sources(mgr) -> HandleCommandResult:
+    """Dump the mgr data the mgr-served commands (df, pg dump, osd perf, ...) are answered from (for fixtures)"""
+    from .mgr_commands import source_names
+    return HandleCommandResult(0, json.dumps({name: mgr.get(name) for name in source_names()}, sort_keys=True), '')
+
+
 @cli_read_command(f'{PREFIX} history-status')
 def history_status(mgr: Any) -> HandleCommandResult:
     """Show the graphite history: interval, retention, series kept, the bytes of their rings, CPU of the last sample"""

@@ -2,7 +2,9 @@
 
 The words are parsed exactly as the ``ceph`` tool does: the mon's command descriptions
 (``get_command_descriptions``, fetched once and cached) -> ``ceph_argparse.parse_json_funcsigs`` ->
-``ceph_argparse.validate_command``.  The answer is what the CLI would print: ``{out, err, status}``."""
+``ceph_argparse.validate_command``.  The answer is what the CLI would print: ``{out, err, status}``.  Commands
+the mgr itself serves (``pg dump``, ``df``, ...) are answered from the mgr's data (mgr_commands.py), in JSON
+formats; the rest go to the mon."""
 import contextlib
 import errno
 import io
@@ -10,6 +12,7 @@ import shlex
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import mgr_commands
 from ..derived import mon_query
 from ..http import bad_request
 
@@ -75,7 +78,7 @@ class CliRunner:
         command.pop('target', None)
         if fmt:
             command['format'] = fmt
-        r, outb, outs = self._mon_command(command)
+        r, outb, outs = mgr_commands.answer(self._services, command) or self._mon_command(command)
         return {'out': outb, 'err': outs, 'status': r}
 
     def _parse(self, sigdict: Dict[str, Any], words: List[str]) -> Tuple[Dict[str, Any], str]:
