@@ -265,6 +265,8 @@ def install() -> None:
     fake.BasePyOSDMapIncremental = object
     fake.BasePyCRUSH = object
     sys.modules['ceph_module'] = fake
-    for path in (os.path.join(REPO, 'src', 'mgr'), MGR_PATH):
-        if path not in sys.path:
-            sys.path.insert(0, path)
+    # this checkout's module first: a calamari_api installed in the stock module folder must not shadow it
+    for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(0, path)
