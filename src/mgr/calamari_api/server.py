@@ -169,7 +169,8 @@ def request_end(head: bytes, max_body: int) -> Optional[int]:
     length = CONTENT_LENGTH.search(fields)
     if length is None or WAIT_FOR_BODY_UNLESS.search(fields) or int(length.group(1)) > max_body:
         return end + size
-    return end + size + int(length.group(1))
+    whole = end + size + int(length.group(1))
+    return whole if whole <= len(head) else None
 
 
 class DeadlineConnection(cheroot_server.HTTPConnection):
