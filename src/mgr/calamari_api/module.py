@@ -22,8 +22,8 @@ OPTIONS = [
     Option(name='server_port', type='int', default=8002, desc='port to listen on'),
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
     Option(name='server_threads', type='int', default=4, min=2, max=64,
-           desc='HTTP worker threads (more keep more slow clients going at once; fewer serve fast clients faster: '
-                'they share one GIL, and each thread more adds hand-overs of it)'),
+           desc='HTTP worker threads (fewer serve fast clients faster: they share one GIL, and each thread more adds '
+                'hand-overs of it; slow clients hold none while they send their request)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
     Option(name='session_idle_timeout', type='secs', default=3600, min=0,
            desc='a session unused for this many seconds ends (0: only session_expire ends it)'),
