@@ -32,6 +32,11 @@ OPTIONS = [
                 'at 60); a change starts a new history'),
     Option(name='ui_path', type='str', default='',
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
+    Option(name='allow_secret_commands', type='bool', default=False,
+           desc='let the cli route (and restful /request) run commands that reveal or change cluster secrets '
+                '(auth, config-key, ...: see command_policy.py)'),
+    Option(name='max_requests_in_flight', type='int', default=64, min=0,
+           desc='unfinished requests one user or token may have (429 beyond); 0: no cap'),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='test only: serve a fixed-size body at /api/v2/bench/fixed (benchmark ceiling)'),
     Option(name='bench_floor_port', type='int', default=0, min=0, max=65535,
