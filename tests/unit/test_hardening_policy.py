@@ -309,3 +309,16 @@ def test_ipv6_addresses_of_one_slash_64_count_together(clock):
         throttle.failed(login_keys('admin', f'2001:db8::{i + 1}'))
     assert throttle.wait(login_keys('admin', '2001:db8::99')) > 0
     assert throttle.wait(login_keys('admin', '2001:db8:0:1::99')) == 0
+
+
+def test_openapi_documents_429_where_it_can_happen():
+    from calamari_api.openapi import build_document
+    paths = build_document()['paths']
+    c = '/api/v2/cluster/{fsid}'
+    assert '429' in paths['/api/v2/auth/login']['post']['responses']
+    for path, method in ((c + '/pool', 'post'), (c + '/osd/{osd_id}', 'patch'), ('/api/v2/server/{fqdn}/debug_job',
+                                                                                   'post')):
+        assert 'max_requests_in_flight' in paths[path][method]['responses']['429']['description']
+    for path, method in ((c + '/pool', 'get'), (c + '/cli', 'post'), ('/api/v2/user/{user_id}', 'patch')):
+        assert '429' not in paths[path][method]['responses'], (path, method)
+        assert '401' in paths[path][method]['responses']
