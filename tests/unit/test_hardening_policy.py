@@ -316,8 +316,8 @@ def test_openapi_documents_429_where_it_can_happen():
     paths = build_document()['paths']
     c = '/api/v2/cluster/{fsid}'
     assert '429' in paths['/api/v2/auth/login']['post']['responses']
-    for path, method in ((c + '/pool', 'post'), (c + '/osd/{osd_id}', 'patch'), ('/api/v2/server/{fqdn}/debug_job',
-                                                                                   'post')):
+    writes = ((c + '/pool', 'post'), (c + '/osd/{osd_id}', 'patch'), ('/api/v2/server/{fqdn}/debug_job', 'post'))
+    for path, method in writes:
         assert 'max_requests_in_flight' in paths[path][method]['responses']['429']['description']
     for path, method in ((c + '/pool', 'get'), (c + '/cli', 'post'), ('/api/v2/user/{user_id}', 'patch')):
         assert '429' not in paths[path][method]['responses'], (path, method)
