@@ -265,6 +265,7 @@ def install() -> None:
     fake.BasePyOSDMapIncremental = object
     fake.BasePyCRUSH = object
     sys.modules['ceph_module'] = fake
-    for path in (os.path.join(REPO, 'src', 'mgr'), MGR_PATH):
+    # this checkout's module first: a calamari_api installed beside mgr_module.py must not shadow it
+    for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):
         if path not in sys.path:
             sys.path.insert(0, path)

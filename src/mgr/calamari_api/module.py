@@ -37,6 +37,9 @@ OPTIONS = [
     Option(name='bench_floor_port', type='int', default=0, min=0, max=65535,
            desc='test only: bare cheroot on this port (0: off), GET /<n> answers n bytes (the benchmark floor, '
                 'in the mgr\'s own Python)'),
+    Option(name='fault_kill_at', type='str', default='',
+           desc='test only: "<mgr name>:<point>" SIGKILLs that mgr at a point of the request engine (accepted, '
+                'stored, between_steps, before_send); empty: off'),
 ]
 
 
