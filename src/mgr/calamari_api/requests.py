@@ -281,14 +281,14 @@ class RequestEngine:
         log (the previous mgr finished it but its record was not stored yet) takes that outcome."""
         if self._events is None:
             return
-        logged = [e for e in self._events.events()
-                  if e.message.startswith('Succeeded: ') or e.message.startswith('Failed: ')]
-        oldest = min((e.when for e in logged), default=None)
+        every = self._events.events()
+        logged = [e for e in every if e.message.startswith('Succeeded: ') or e.message.startswith('Failed: ')]
+        oldest = min((e.when for e in every), default=float('-inf'))       # older ones fell off the log
         with self._lock:
             done = [r for r in self._requests.values() if r.state == COMPLETE and r.rev and r.completed]
             claimed = {_event_key(r) for r in done}
             seen = {(e.fsid, e.message, e.when) for e in logged}
-            missing = [r for r in done if oldest is not None and r.completed >= oldest and _event_key(r) not in seen]
+            missing = [r for r in done if r.completed >= oldest and _event_key(r) not in seen]
             adopted = []
             for req in sorted((r for r in self._requests.values() if r.to_settle), key=lambda r: r.requested):
                 event = next((e for e in reversed(logged) if e.when >= req.requested and e.fsid == req.fsid
