@@ -8,6 +8,7 @@ event; no create or delete reached the mons twice (the mons' audit log).
 Seeded: ``FAULT_SEED`` (default: random; printed either way) fixes the workload and the kill schedule.
 ``FAULT_KILLS`` (default 8) and ``FAULT_MIN_WRITES`` (default 50) set the size of a run."""
 import collections
+import datetime
 import json
 import os
 import random
@@ -27,6 +28,7 @@ SEED = int(os.environ.get('FAULT_SEED') or random.SystemRandom().randrange(1, 10
 KILLS = int(os.environ.get('FAULT_KILLS', '8'))
 MIN_WRITES = int(os.environ.get('FAULT_MIN_WRITES', '50'))
 POINTS = ('accepted', 'stored', 'between_steps', 'before_send')
+MGRS = 3                # the next kill need not wait until the last killed mgr is back as a standby
 BEACON_GRACE = 6        # the mons' time to notice a dead mgr without `ceph mgr fail` (default 30 s)
 RULE_STEPS = [{'op': 'take', 'item_name': 'default'}, {'op': 'chooseleaf_firstn', 'num': 0, 'type': 'osd'},
               {'op': 'emit'}]
@@ -35,7 +37,7 @@ RULE_STEPS = [{'op': 'take', 'item_name': 'default'}, {'op': 'chooseleaf_firstn'
 @pytest.fixture(scope='module')
 def ha():
     cluster = RealCluster(tempfile.mkdtemp(prefix='calamari-fault-'))
-    cluster.up('--no-install', '--mgrs', '2')
+    cluster.up('--no-install', '--mgrs', str(MGRS))
     try:
         yield cluster
     finally:
@@ -43,25 +45,28 @@ def ha():
 
 
 class Api:
-    """Whichever of the two mgrs is active (the standby answers 503), through a token."""
+    """Whichever mgr is active (a standby answers 503), through a token."""
 
     def __init__(self, cluster: RealCluster, token: str) -> None:
-        self.bases = [f'http://127.0.0.1:{cluster.api_port}', f'http://127.0.0.1:{cluster.api_port + 1}']
+        self.bases = [f'http://127.0.0.1:{cluster.api_port + i}' for i in range(MGRS)]
         self.token = token
         self.fsid = cluster.fsid
-        self.lock = threading.Lock()
         self.current = 0
 
     def call(self, method: str, path: str, body: Any = None, attempts: int = 1) -> Optional[Any]:
         """The response of the active mgr; None when the connection broke (the mgr may have died meanwhile)."""
         for _ in range(attempts):
-            for shift in range(2):
-                index = (self.current + shift) % 2
+            for shift in range(MGRS):
+                index = (self.current + shift) % MGRS
                 client = HttpClient(self.bases[index], bearer=self.token, timeout=20)
                 try:
                     response = client.request(method, path, body)
+                except ConnectionRefusedError:
+                    continue                # nothing was sent
                 except OSError:
                     if method != 'GET':
+                        self.current = (index + 1) % MGRS
+                        time.sleep(0.5)
                         return None         # it may or may not have been accepted
                     continue
                 if response.status_code == 503:
@@ -90,11 +95,13 @@ def write(api: Api, ledger: Ledger, stop: threading.Event, kind: str, key: str, 
           body: Any = None, value: Any = None) -> Optional[Dict[str, Any]]:
     """Send one write; wait until it is complete (across failovers); the ledger entry, or None if unanswered."""
     entry = {'kind': kind, 'key': key, 'value': value, 'path': path, 'body': body, 'at': time.time()}
-    response = api.call(method, f'/api/v2/cluster/{api.fsid}/{path}', body)
+    response = api.call(method, f'/api/v2/cluster/{api.fsid}/{path}', body, attempts=20)
     if response is None or response.status_code not in (200, 202):
         if response is None:
             with ledger.lock:
                 ledger.unanswered.append(entry)
+        else:
+            time.sleep(0.5)         # (a 304, or a 409 after a failover: the lanes go on with another write)
         return None
     entry['id'] = response.json()['request_id']
     with ledger.lock:
@@ -216,34 +223,57 @@ def serving(base: str) -> int:
         return 0
 
 
-def kill_once(cluster: RealCluster, api: Api, how: str) -> Dict[str, float]:
-    """Kill the active mgr (``how``: 'random', or a fault point); the times the mons and the module took."""
-    dump = cluster.ceph_json('mgr', 'dump')
-    old = dump['active_name']
-    ports = {'x': api.bases[0], 'y': api.bases[1]}
+def log_time(cluster: RealCluster, mgr: str, text: str, after: float) -> Optional[float]:
+    """The time of the first line of mgr.<mgr>.log holding ``text`` logged after ``after`` (UTC epoch)."""
+    try:
+        with open(os.path.join(cluster.dir, 'log', f'mgr.{mgr}.log'), errors='replace') as f:
+            for line in f:
+                if text in line:
+                    try:
+                        stamp = datetime.datetime.strptime(line[:23], '%Y-%m-%dT%H:%M:%S.%f').replace(
+                            tzinfo=datetime.timezone.utc).timestamp()
+                    except ValueError:
+                        continue
+                    if stamp >= after:
+                        return stamp
+    except OSError:
+        pass
+    return None
+
+
+def kill_once(cluster: RealCluster, api: Api, how: str) -> Dict[str, Any]:
+    """Kill the active mgr (``how``: 'random', or a fault point) and `ceph mgr fail` it; the time the API was dark,
+    split into the mons' part (until the new active mgr activates) and the module's start-up (until it serves)."""
+    ports = {mgr: api.bases[i] for i, mgr in enumerate('xyzw'[:MGRS])}
+    wait_for(lambda: sorted(serving(b) for b in api.bases).count(503) >= 1 and 200 in {serving(b) for b in api.bases},
+             120, 'an active mgr and a standby serving', interval=0.3, detail=cluster.mgr_story)
+    old = next(m for m, b in ports.items() if serving(b) == 200)
     pid = mgr_pid(cluster, old)
     assert pid, f'no pid for mgr.{old}'
     if how != 'random':
         cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/fault_kill_at', f'{old}:{how}')
         deadline = time.time() + 20
         while os.path.exists(f'/proc/{pid}') and time.time() < deadline:
-            time.sleep(0.05)
-        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/fault_kill_at')
+            time.sleep(0.02)
     if os.path.exists(f'/proc/{pid}'):
         if how != 'random':
-            how += ' (not reached in 20 s: killed at random)'
+            how += ' (not reached in 20 s: at random)'
         os.kill(pid, signal.SIGKILL)
     killed = time.time()
+    if how != 'random':
+        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/fault_kill_at')
     cluster.ceph('mgr', 'fail', old, check=False)
-    new = wait_for(lambda: (lambda d: d['active_name'] if d.get('available') and d['active_name'] != old else None)(
-        cluster.ceph_json('mgr', 'dump')), 90, 'a new active mgr', interval=0.1, detail=cluster.mgr_story)
-    in_map = time.time()
-    wait_for(lambda: serving(ports[new]) == 200, 90, f'mgr.{new} serving', interval=0.1, detail=cluster.mgr_story)
+    new = wait_for(lambda: next((m for m, b in ports.items() if m != old and serving(b) == 200), None), 120,
+                   'a new active mgr serving', interval=0.05, detail=cluster.mgr_story)
     back = time.time()
-    # the killed mgr comes back (tools/supervise) as a standby before the next kill
-    wait_for(lambda: serving(ports[old]) == 503, 120, f'mgr.{old} back as a standby', interval=0.3,
-             detail=cluster.mgr_story)
-    return {'how': how, 'mons': in_map - killed, 'module': back - in_map, 'dark': back - killed}
+    active = None
+    for _ in range(50):         # (the mgr's log thread writes the line a moment later)
+        active = log_time(cluster, new, 'Activating!', killed - 1)
+        if active:
+            break
+        time.sleep(0.1)
+    return {'how': how, 'dark': back - killed, 'mons': active - killed if active else None,
+            'module': back - active if active else None}
 
 
 def audit_counts(cluster: RealCluster) -> collections.Counter:
@@ -280,51 +310,69 @@ def all_pages(api: Api, path: str) -> List[Dict[str, Any]]:
         page += 1
 
 
+SLOTS = {'pool_create': 'pool', 'pool_delete': 'pool', 'rule_create': 'rule', 'rule_delete': 'rule',
+         'bucket_create': 'bucket', 'bucket_delete': 'bucket',
+         'osd_in': 'osd_weight', 'osd_reweight': 'osd_weight'}     # out is weight 0, in 1, a reweight any
+
+
+def observed(kind: str, key: str, osd_dump: Dict[str, Any], crush: Dict[str, Any]) -> Any:
+    """What the cluster shows for the slot of a write of ``kind`` on ``key``."""
+    pools = {p['pool_name']: p for p in osd_dump['pools']}
+    if kind in ('pool_create', 'pool_delete'):
+        return key in pools
+    if kind == 'pool_update':
+        return pools[key].get('quota_max_objects') if key in pools else None
+    if kind in ('osd_in', 'osd_reweight'):
+        return round(next(o for o in osd_dump['osds'] if o['osd'] == int(key[4:]))['weight'], 2)
+    if kind == 'flag':
+        return key in osd_dump.get('flags', '').split(',')
+    if kind in ('rule_create', 'rule_delete'):
+        return key in {r['rule_name'] for r in crush['rules']}
+    return key in {b['name'] for b in crush['buckets']}
+
+
+def intended(entry: Dict[str, Any]) -> Any:
+    kind = entry['kind']
+    if kind.endswith('_create'):
+        return True
+    if kind.endswith('_delete'):
+        return False
+    if kind == 'osd_in':
+        return 1.0 if entry['value'] else 0.0
+    if kind == 'osd_reweight':
+        return round(entry['value'], 2)
+    return entry['value']
+
+
 def check_outcomes(cluster: RealCluster, ledger: Ledger) -> List[str]:
-    """Each key's last successful write against the cluster's final state; errors only where the change is absent."""
+    """Per object: the cluster shows what the last successful write asked, or what a later write asked that got
+    no answer (it may have been stored before the mgr died: then it ran); a failed create left nothing."""
     wrong: List[str] = []
     osd_dump = cluster.ceph_json('osd', 'dump')
     crush = cluster.ceph_json('osd', 'crush', 'dump')
-    pools = {p['pool_name']: p for p in osd_dump['pools']}
-    osds = {o['osd']: o for o in osd_dump['osds']}
-    flags = set(osd_dump.get('flags', '').split(','))
-    rules = {r['rule_name'] for r in crush['rules']}
-    buckets = {b['name'] for b in crush['buckets']}
-    last: Dict[Any, Dict[str, Any]] = {}
-    for entry in ledger.accepted:
-        outcome = entry.get('outcome')
-        if outcome is None:
+    writes = sorted([(e['at'], 'accepted', e) for e in ledger.accepted if e.get('outcome')]
+                    + [(e['at'], 'unanswered', e) for e in ledger.unanswered], key=lambda t: t[0])
+    by_slot: Dict[Any, List[Any]] = collections.defaultdict(list)
+    for _, how, entry in writes:
+        by_slot[(SLOTS.get(entry['kind'], entry['kind']), entry['key'])].append((how, entry))
+    for slot, history in by_slot.items():
+        last = max((i for i, (how, e) in enumerate(history) if how == 'accepted' and not e['outcome']['error']),
+                   default=None)
+        for how, entry in history:
+            if how == 'accepted' and entry['outcome']['error'] and entry['kind'].endswith('_create') and \
+                    observed(entry['kind'], entry['key'], osd_dump, crush) and last is None:
+                wrong.append(f"{entry['id']}: {entry['kind']} {entry['key']} failed "
+                             f"({entry['outcome']['error_message']}) but it exists")
+        if last is None:
             continue
-        slot = {'pool_create': 'pool', 'pool_delete': 'pool', 'rule_create': 'rule', 'rule_delete': 'rule',
-                'bucket_create': 'bucket', 'bucket_delete': 'bucket'}.get(entry['kind'], entry['kind'])
-        if outcome['error']:
-            # a create that failed left nothing behind; a delete that failed left the object
-            if entry['kind'] == 'pool_create' and entry['key'] in pools:
-                wrong.append(f"{entry['id']}: pool create failed ({outcome['error_message']}) but the pool exists")
-            if entry['kind'] in ('rule_create',) and entry['key'] in rules:
-                wrong.append(f"{entry['id']}: rule create failed ({outcome['error_message']}) but the rule exists")
-            if entry['kind'] == 'bucket_create' and entry['key'] in buckets:
-                wrong.append(f"{entry['id']}: bucket create failed ({outcome['error_message']}) but it exists")
-            continue
-        last[(slot, entry['key'])] = entry
-    for (slot, key), entry in last.items():
-        kind, value = entry['kind'], entry['value']
-        if kind == 'pool_create' and key not in pools:
-            wrong.append(f"{entry['id']}: pool {key} created (success) but absent")
-        elif kind == 'pool_delete' and key in pools:
-            wrong.append(f"{entry['id']}: pool {key} deleted (success) but present")
-        elif kind == 'pool_update' and key in pools and pools[key].get('quota_max_objects') != value:
-            wrong.append(f"{entry['id']}: pool {key} quota {pools[key].get('quota_max_objects')} != {value}")
-        elif kind == 'osd_in' and bool(osds[int(key[4:])]['in']) != value:
-            wrong.append(f"{entry['id']}: {key} in={osds[int(key[4:])]['in']} != {value}")
-        elif kind == 'osd_reweight' and abs(osds[int(key[4:])]['weight'] - value) > 0.01:
-            wrong.append(f"{entry['id']}: {key} weight {osds[int(key[4:])]['weight']} != {value}")
-        elif kind == 'flag' and (key in flags) != value:
-            wrong.append(f"{entry['id']}: flag {key} {'set' if key in flags else 'unset'} != {value}")
-        elif kind == 'rule_create' and key not in rules or kind == 'rule_delete' and key in rules:
-            wrong.append(f"{entry['id']}: rule {key} after {kind} (success): present={key in rules}")
-        elif kind == 'bucket_create' and key not in buckets or kind == 'bucket_delete' and key in buckets:
-            wrong.append(f"{entry['id']}: bucket {key} after {kind} (success): present={key in buckets}")
+        kind = history[last][1]['kind']
+        allowed = [intended(e) for _, e in history[last:]]
+        seen = observed(kind, slot[1], osd_dump, crush)
+        if kind == 'pool_update' and seen is None:
+            continue            # the pool was deleted since
+        if seen not in allowed:
+            wrong.append(f"{history[last][1]['id']}: {kind} {slot[1]}: the cluster shows {seen!r}, the last "
+                         f"successful write asked {allowed[0]!r} (later unanswered: {allowed[1:]!r})")
     return wrong
 
 
@@ -366,14 +414,20 @@ def test_nothing_accepted_is_lost_when_the_active_mgr_is_killed(ha, capsys):
 
     # every accepted request: found on the active mgr and complete
     not_complete = []
+    deadline = time.time() + 120
     for entry in ledger.accepted:
-        got = api.call('GET', f"/api/v2/request/{entry['id']}", attempts=40)
-        if got is None or got.status_code != 200:
-            ledger.lost.append(entry['id'])
-            continue
-        entry['outcome'] = got.json()
-        if entry['outcome']['state'] != 'complete':
-            not_complete.append(entry['id'])
+        while True:
+            got = api.call('GET', f"/api/v2/request/{entry['id']}", attempts=40)
+            if got is None or got.status_code != 200:
+                ledger.lost.append(entry['id'])
+                break
+            entry['outcome'] = got.json()
+            if entry['outcome']['state'] == 'complete':
+                break
+            if time.time() > deadline:
+                not_complete.append(entry['id'])
+                break
+            time.sleep(0.5)
     wrong = check_outcomes(ha, ledger)
 
     # exactly one completion event per completed request (requests stored but unanswered included)
@@ -403,10 +457,14 @@ def test_nothing_accepted_is_lost_when_the_active_mgr_is_killed(ha, capsys):
               f'{len(not_complete)}, wrong {len(wrong)}, event mismatches {len(event_mismatch)}, applied twice '
               f'{len(twice)}, ended in an error {len(errors)}')
         for kill in kills:
-            print(f"  kill ({kill['how']}): dark {kill['dark']:.1f}s = mons {kill['mons']:.1f}s "
-                  f"+ module {kill['module']:.1f}s")
+            split = f" = mons {kill['mons']:.1f}s + module {kill['module']:.1f}s" if kill['mons'] is not None else ''
+            print(f"  kill ({kill['how']}): dark {kill['dark']:.1f}s{split}")
         for error in errors:
             print(f'  error: {error}')
+        for problem in wrong + [f'not complete: {i}' for i in not_complete] + [f'lost: {i}' for i in ledger.lost]:
+            print(f'  WRONG: {problem}')
+        for headline, (completed, logged) in event_mismatch.items():
+            print(f'  EVENTS: {headline}: {completed} completed, {logged} completion events')
     assert not ledger.lost, ledger.lost
     assert not not_complete, not_complete
     assert not wrong, wrong

@@ -134,8 +134,9 @@ class EventLog:
         time if not now (a request's completion time)."""
         number = SEVERITIES[severity] if isinstance(severity, str) else int(severity)
         with self._lock:
-            event = Event(self._next_seq, self._clock() if when is None else when, number, str(message)[:MAX_MESSAGE], fsid, fqdn,
-                          service_type, None if service_id is None else str(service_id))
+            event = Event(self._next_seq, self._clock() if when is None else when, number,
+                          str(message)[:MAX_MESSAGE], fsid, fqdn, service_type,
+                          None if service_id is None else str(service_id))
             self._next_seq += 1
             self._events.append(event)
             self._dirty.add(event.seq // CHUNK_SIZE)

@@ -66,7 +66,6 @@ def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[
     return left
 
 
-
 def _osd_headline(cluster_name: str, osd_id: int, attrs: Dict[str, Any]) -> str:
     daemon = f'{cluster_name}-osd.{osd_id}'
     if list(attrs) == ['in']:

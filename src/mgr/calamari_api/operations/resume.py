@@ -14,7 +14,8 @@ def rerun(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
 def resumers(store: Any, cluster: Any) -> Dict[str, Callable[..., List[Step]]]:
     """``store``/``cluster``: for what a resumed CRUSH rule write keeps (Tentacle's rule sizes)."""
     def rule_write(args: Dict[str, Any], maybe_sent: bool, maps: Any) -> List[Step]:
-        return crush_rule.resume_write(args, maybe_sent, maps, lambda rule: crush_rule.store_sizes(store, cluster, rule))
+        return crush_rule.resume_write(args, maybe_sent, maps,
+                                       lambda rule: crush_rule.store_sizes(store, cluster, rule))
     return {
         'pool_create': pool.resume_create,
         'pool_update': pool.resume_update,
