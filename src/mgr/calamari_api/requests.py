@@ -273,6 +273,7 @@ class RequestEngine:
                     req.status = RESUMING
             self._trim()
         self._reconcile_events()
+        self._settle_loaded()       # (sends nothing: what is left is queued for the engine's thread)
         self.flush()
 
     def _reconcile_events(self) -> None:
