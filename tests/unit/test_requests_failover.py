@@ -176,3 +176,36 @@ def test_a_completion_whose_event_was_logged_takes_that_outcome(module, services
     second.tick()
     assert second.get(rid)['state'] == 'complete'
     assert [e.message for e in second_events.events()].count('Succeeded: b') == 1
+
+
+def test_mons_out_of_reach_503_in_time_and_a_late_store_never_runs(module, services, monkeypatch):
+    import calamari_api.requests as requests_module
+    monkeypatch.setattr(requests_module, 'SUBMIT_TIMEOUT', 0.2)
+    engine = new_engine(module, services)
+    real = module._ceph_set_store
+    mons_back = threading.Event()
+
+    def waiting(key, value):
+        mons_back.wait(10)          # a store write waits for the mons
+        real(key, value)
+    module._ceph_set_store = waiting
+    started = time.time()
+    with pytest.raises(ApiError) as caught:
+        engine.submit(create_pool('p1'))
+    assert caught.value.status == 503 and time.time() - started < 2
+    mons_back.set()
+    late = wait_until(lambda: engine.list())
+    assert late[0]['state'] == 'complete' and late[0]['error_message'].startswith('Not started')
+    engine.tick()
+    assert prefixes(module) == []
+    assert json.loads(module.store[f"request/{late[0]['id']}"])['state'] == 'complete'
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.01)
+    raise AssertionError('timed out')

@@ -9,8 +9,9 @@ newest of the two).
 """
 import json
 import threading
+import time
 import uuid
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 BATCH_PREFIX = 'request-batch/'
 MAX_KEY_BYTES = 60000       # the mons refuse a config-key value over 64 KiB: a bigger batch takes several keys
@@ -21,8 +22,14 @@ class NotStored(Exception):
 
 
 class GroupCommit:
-    def __init__(self, store: Any) -> None:
+    """A writer thread (started when records wait, gone when none do) writes everything queued meanwhile as one
+    batch; callers wait for their batch with a deadline.  Records whose caller gave up before their batch was
+    written are handed to ``on_late`` once it is (the caller told its client they were not stored)."""
+
+    def __init__(self, store: Any, on_late: Callable[[Dict[str, Dict[str, Any]]], None] = lambda records: None
+                 ) -> None:
         self._store = store
+        self._on_late = on_late
         self._writer = uuid.uuid4().hex[:12]     # keys of different mgrs never collide
         self._cond = threading.Condition(threading.Lock())
         self._queue: Dict[str, Dict[str, Any]] = {}
@@ -30,30 +37,49 @@ class GroupCommit:
         self._durable = 0                       # every batch up to this one is written (or failed)
         self._writing = False
         self._failed: Dict[int, str] = {}
+        self._given_up: Set[str] = set()         # ids whose caller stopped waiting
         self._open: List[Tuple[str, Set[str]]] = []      # written batch keys and the ids not yet own-keyed
         self.writes = 0                          # store writes made (for tests and the benchmark)
 
-    def commit(self, records: Dict[str, Dict[str, Any]]) -> None:
-        """Return once ``records`` are in the store (raise NotStored if the write failed)."""
+    def commit(self, records: Dict[str, Dict[str, Any]], timeout: Optional[float] = None) -> None:
+        """Return once ``records`` are in the store; raise NotStored if the write failed or took over ``timeout``
+        seconds (the mons are out of reach: a mgr's store write waits for them)."""
         if not records:
             return
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             self._queue.update(records)
             mine = self._queued_batch
+            if not self._writing:
+                self._writing = True
+                threading.Thread(target=self._write_loop, name='calamari-group-commit', daemon=True).start()
             while self._durable < mine:
-                if self._writing:
-                    self._cond.wait()
-                    continue
-                self._write_queued()
-            problem = self._failed.pop(mine, None) if mine in self._failed else None
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    self._given_up.update(records)
+                    raise NotStored(f'the mons did not store it within {timeout:.0f} s')
+                self._cond.wait(left)
+            problem = self._failed.pop(mine, None)
         if problem is not None:
             raise NotStored(problem)
 
-    def _write_queued(self) -> None:
-        """Leader: write the queued batch outside the lock (condition lock held on entry and exit)."""
+    def _write_loop(self) -> None:
+        with self._cond:
+            while self._queue:
+                late = self._write_queued()
+                if late:
+                    self._cond.release()
+                    try:
+                        self._on_late(late)
+                    finally:
+                        self._cond.acquire()
+            self._writing = False
+
+    def _write_queued(self) -> Dict[str, Dict[str, Any]]:
+        """Write the queued batch outside the lock (condition lock held on entry and exit); the records of it whose
+        callers gave up, if it was written."""
         batch, self._queue = self._queue, {}
         number, self._queued_batch = self._queued_batch, self._queued_batch + 1
-        self._writing = True
         self._cond.release()
         problem: Optional[str] = None
         written: List[Tuple[str, Set[str]]] = []
@@ -68,11 +94,13 @@ class GroupCommit:
             self._cond.acquire()
         self.writes += max(1, len(written))
         self._open.extend(written)
-        if problem is not None:
+        late = {rid: rec for rid, rec in batch.items() if rid in self._given_up}
+        self._given_up -= set(batch)
+        if problem is not None and len(late) < len(batch):
             self._failed[number] = problem
         self._durable = number
-        self._writing = False
         self._cond.notify_all()
+        return late if problem is None else {}
 
     def settled(self, ids: Iterable[str]) -> List[str]:
         """``ids`` now have their own keys (or were deleted): the batch keys left with nothing to keep."""

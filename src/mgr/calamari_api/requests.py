@@ -47,6 +47,9 @@ LOST_CONTACT = 'Lost contact'
 LOST_UNKNOWN = (LOST_CONTACT + ': the mgr running this request stopped, and this kind of request cannot tell from '
                 'the maps whether its change was made')
 RESUMING = 'Resuming after a mgr failover'
+SUBMIT_TIMEOUT = 10.0           # a submit waits this long for the mons to store the request, then answers 503
+WRITE_AHEAD_TIMEOUT = 30.0
+NOT_STORED_IN_TIME = 'Not started: the mons stored it only after the client was told it was not stored'
 STOP_GRACE = 5.0
 IDLE_SLEEP = 30.0
 WAIT_RECHECK = 1.0
@@ -208,7 +211,7 @@ class RequestEngine:
                  fault: Callable[[str], None] = lambda point: None) -> None:
         self._mgr = mgr
         self._store = store
-        self._journal = GroupCommit(store)
+        self._journal = GroupCommit(store, on_late=self._stored_too_late)
         self._resumers = resumers or {}
         self._fault = fault             # test only (fault_hook): may SIGKILL the mgr at a named point
         self._cluster = cluster
@@ -363,7 +366,7 @@ class RequestEngine:
                           changes_maps=operation.changes_maps, resume=operation.resume, rev=1)
         self._fault('accepted')
         try:
-            self._journal.commit({req.id: req.record()})
+            self._journal.commit({req.id: req.record()}, timeout=SUBMIT_TIMEOUT)
         except NotStored as e:
             log.error('request %s not stored, not started: %s', req.id, e)
             raise unavailable(f'The request could not be stored, so it was not started ({e}); try again')
@@ -375,6 +378,25 @@ class RequestEngine:
         self._advance(req)
         self._wake()
         return req.id
+
+    def _stored_too_late(self, records: Dict[str, Dict[str, Any]]) -> None:
+        """Records stored after their caller gave up: a submit answered 503 must never run (the stored record
+        is replaced by a failed one); a write-ahead step that was not sent is already failed (rewrite it)."""
+        finished = []
+        with self._lock:
+            for rid, rec in records.items():
+                req = self._requests.get(rid)
+                if req is None:
+                    req = UserRequest.from_record(rec)
+                    self._requests[rid] = req
+                    if self._set_complete(req, NOT_STORED_IN_TIME):
+                        finished.append(req)
+                else:
+                    req.rev = max(req.rev, int(rec.get('rev', 0))) + 1
+                    self._dirty[rid] = True
+        for req in finished:
+            self._emit_completion(req)
+        self._wake()
 
     def _advance(self, req: UserRequest) -> None:
         """Start the request's next step (sending its commands outside the lock)."""
@@ -455,7 +477,7 @@ class RequestEngine:
                 refused = None
                 if ahead:
                     try:
-                        self._journal.commit(ahead)
+                        self._journal.commit(ahead, timeout=WRITE_AHEAD_TIMEOUT)
                         self._fault('before_send')
                     except NotStored as e:
                         refused = f'Not sent: its start could not be recorded ({e})'
