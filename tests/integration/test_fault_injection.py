@@ -260,9 +260,9 @@ def kill_once(cluster: RealCluster, api: Api, how: str) -> Dict[str, Any]:
             how += ' (not reached in 20 s: at random)'
         os.kill(pid, signal.SIGKILL)
     killed = time.time()
-    if how != 'random':
-        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/fault_kill_at')
     cluster.ceph('mgr', 'fail', old, check=False)
+    if how != 'random':         # (it names the killed mgr: the new active one does not act on it meanwhile)
+        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/fault_kill_at')
     new = wait_for(lambda: next((m for m, b in ports.items() if m != old and serving(b) == 200), None), 120,
                    'a new active mgr serving', interval=0.05, detail=cluster.mgr_story)
     back = time.time()
