@@ -128,12 +128,15 @@ class EventLog:
         self._on_emit = on_emit
 
     def emit(self, severity: str, message: str, fsid: Optional[str] = None, fqdn: Optional[str] = None,
-             service_type: Optional[str] = None, service_id: Optional[str] = None) -> Event:
-        """Record one event.  ``severity`` is a name (CRITICAL, ERROR, WARNING, RECOVERY, INFO)."""
+             service_type: Optional[str] = None, service_id: Optional[str] = None,
+             when: Optional[float] = None) -> Event:
+        """Record one event.  ``severity`` is a name (CRITICAL, ERROR, WARNING, RECOVERY, INFO); ``when``: its
+        time if not now (a request's completion time)."""
         number = SEVERITIES[severity] if isinstance(severity, str) else int(severity)
         with self._lock:
-            event = Event(self._next_seq, self._clock(), number, str(message)[:MAX_MESSAGE], fsid, fqdn,
-                          service_type, None if service_id is None else str(service_id))
+            event = Event(self._next_seq, self._clock() if when is None else when, number,
+                          str(message)[:MAX_MESSAGE], fsid, fqdn, service_type,
+                          None if service_id is None else str(service_id))
             self._next_seq += 1
             self._events.append(event)
             self._dirty.add(event.seq // CHUNK_SIZE)

@@ -44,6 +44,9 @@ OPTIONS = [
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
                 'body through the full path; not in the OpenAPI document)'),
+    Option(name='fault_kill_at', type='str', default='',
+           desc='test only: "<mgr name>:<point>" SIGKILLs that mgr at a point of the request engine (accepted, '
+                'stored, between_steps, before_send); empty: off'),
 ]
 
 

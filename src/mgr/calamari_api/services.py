@@ -6,6 +6,7 @@ from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .hosts import Hosts
 from .mon_queries import MonQueries
+from .operations.resume import resumers
 from .requests import RequestEngine
 from .restful.service import Restful
 from .sampler import HistorySampler
@@ -29,9 +30,17 @@ class Services:
         self.requests = RequestEngine(mgr, self.store, self.cluster,
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
-                                      events=self.events)
+                                      events=self.events, resumers=resumers(self.store, self.cluster),
+                                      fault=self._fault)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
         self.restful = Restful(self)
+
+    def _fault(self, point: str) -> None:
+        """Test only: the fault-injection test's kill points (module option ``fault_kill_at``, off by default)."""
+        setting = self.option('fault_kill_at')
+        if setting:
+            from .fault_hook import maybe_kill
+            maybe_kill(str(setting), self.mgr.get_mgr_id(), point)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""

@@ -66,11 +66,7 @@ class CrushController(BaseController):
 
     def _keep_sizes(self, rule: Any) -> None:
         """Where CRUSH has no rule sizes (Tentacle): remember the ones the client set, for the API to show."""
-        store = self.services.store
-        rule_ids = [r['rule_id'] for r in (self.cluster.source('osd_map_crush') or {}).get('rules', [])]
-        kept = store.get_json('crush_rule_sizes', {}) or {}
-        store.set_json('crush_rule_sizes', rule_ops.keep_sizes(kept, rule, rule_ids))
-        self.cluster.touch('crush_rule_sizes')
+        rule_ops.store_sizes(self.services.store, self.cluster, rule)
 
     def _write_rule(self, rule: Any, replacing: Any, headline: str, fsid: str, ctx: rule_ops.RuleContext) -> Any:
         """The current map (fresh, with its version) with the rule added or replaced, compiled and checked."""
@@ -93,7 +89,7 @@ class CrushController(BaseController):
             raise unavailable(f'CRUSH map unavailable: {e}')
         after = None if ctx.has_sizes else (lambda: self._keep_sizes(rule))
         return accepted(self.services.requests.submit(
-            rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after)))
+            rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after, rule)))
 
     def create_rule(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "type", "min_size", "max_size", "steps", "ruleset"}`` (ruleset optional: the lowest free

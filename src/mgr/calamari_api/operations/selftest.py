@@ -1,8 +1,8 @@
 """``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from ..http import bad_request, detail
-from ..requests import Block, Delay, Fail, Operation, Step
+from ..requests import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'
@@ -20,16 +20,30 @@ def selftest_operation(body: Dict[str, Any]) -> Operation:
         raise bad_request("'args' must be a list")
     if not cmd.startswith(SELFTEST_PREFIX):
         raise detail(403, f"Command '{cmd}' is not a self test command")
-    step: Step
+    spec: Dict[str, Any]
     if cmd == 'ceph.selftest_wait':
-        step = Delay(_period(args))
+        spec = {'delay': _period(args)}
     elif cmd == 'ceph.selftest_block':
-        step = Block()
+        spec = {'block': True}
     elif cmd == 'ceph.selftest_exception':
-        step = Fail(EXCEPTION_MESSAGE)
+        spec = {'fail': EXCEPTION_MESSAGE}
     else:
-        step = Fail(f"'{cmd}' is not available.")
-    return Operation(f'salt: {cmd}: {args!r}', [step], fsid=None, changes_maps=False)
+        spec = {'fail': f"'{cmd}' is not available."}
+    return Operation(f'salt: {cmd}: {args!r}', _steps(spec), fsid=None, changes_maps=False,
+                     resume=Resume('selftest', spec))
+
+
+def _steps(spec: Dict[str, Any]) -> List[Step]:
+    if 'delay' in spec:
+        return [Delay(spec['delay'])]
+    if spec.get('block'):
+        return [Block()]
+    return [Fail(spec['fail'])]
+
+
+def resume(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+    """A self test exercises the mgr that ran it: after a failover it ends as in Calamari, "Lost contact"."""
+    return [Fail(LOST_CONTACT)]
 
 
 def _period(args: Any) -> float:
