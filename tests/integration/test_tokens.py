@@ -125,9 +125,9 @@ def test_superuser_token(cluster, fsid, make_token):
     response = client.post(f'/api/v2/cluster/{fsid}/cli', {'command': 'osd pool ls'})
     assert response.status_code == 200 and response.json()['status'] == 0
     name = 'bytoken-' + uuid.uuid4().hex[:8]
-    response = client.post('/api/v2/user', {'username': name, 'password': 'made-pw'})
+    response = client.post('/api/v2/user', {'username': name, 'password': 'made-password'})
     assert response.status_code == 201
-    assert HttpClient(cluster.url).login(name, 'made-pw').status_code == 200
+    assert HttpClient(cluster.url).login(name, 'made-password').status_code == 200
     assert client.delete(f"/api/v2/user/{response.json()['id']}").status_code == 204
     assert client.get('/api/v2/user').headers['Allow'] == 'GET, POST, HEAD, OPTIONS'
 

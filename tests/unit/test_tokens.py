@@ -107,7 +107,7 @@ def test_role_checks_are_those_of_a_session(web, tokens, fsid):
     admin = WsgiClient(web, bearer=new_token(tokens, 'admin', 'superuser'))
     assert (writer.post('/api/v2/user', {'username': 'x', 'password': 'y'}).json()) == DENIED
     assert writer.post(f'/api/v2/cluster/{fsid}/cli', {'command': 'osd tree'}).json() == DENIED
-    response = admin.post('/api/v2/user', {'username': 'made', 'password': 'made-pw'})
+    response = admin.post('/api/v2/user', {'username': 'made', 'password': 'made-password'})
     assert response.status_code == 201
     assert admin.delete(f"/api/v2/user/{response.json()['id']}").status_code == 204
     assert admin.get('/api/v2/user').headers['Allow'] == 'GET, POST, HEAD, OPTIONS'

@@ -77,7 +77,10 @@ def user_set_password(mgr, username: str, inbuf: Optional[str] = None) -> Handle
     user = _find(mgr, username)
     if user is None:
         return _err(f'User {username!r} does not exist', -errno.ENOENT)
-    mgr.services.auth.update_user(user.id, password=password)
+    try:
+        mgr.services.auth.update_user(user.id, password=password)
+    except ValueError as e:
+        return _err(str(e))
     return HandleCommandResult(0, '', f'Password of {username!r} changed')
 
 

@@ -3,26 +3,39 @@
 import json
 import logging
 import threading
-from typing import Any, NamedTuple, Optional, Tuple
+import time
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
 from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
-from .server import HttpServer, ServerConfigError, public_uri
+from .server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
+    TlsSettings, public_uri
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
+CERT_CHECK_SECONDS = 3600.0         # how often a running server looks at its certificate's expiry again
 
 OPTIONS = [
     Option(name='server_addr', type='str', default='::', desc='address to listen on'),
     Option(name='server_port', type='int', default=8002, desc='port to listen on'),
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
     Option(name='server_threads', type='int', default=4, min=2, max=64,
-           desc='HTTP worker threads (more keep more slow clients going at once; fewer serve fast clients faster: '
-                'they share one GIL, and each thread more adds hand-overs of it)'),
+           desc='HTTP worker threads (fewer serve fast clients faster: they share one GIL, and each thread more adds '
+                'hand-overs of it; slow clients hold none while they send their request)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
+    Option(name='session_idle_timeout', type='secs', default=3600, min=0,
+           desc='a session unused for this many seconds ends (0: only session_expire ends it)'),
+    Option(name='password_min_length', type='int', default=8, min=1, max=1024,
+           desc='shortest password accepted when a user is created or a password changed'),
+    Option(name='ssl_min_version', type='str', default=DEFAULT_TLS_MIN_VERSION, enum_allowed=list(TLS_VERSIONS),
+           desc='lowest TLS version served'),
+    Option(name='ssl_ciphers', type='str', default=DEFAULT_TLS_CIPHERS,
+           desc='TLS 1.2 cipher list (OpenSSL syntax; default: Mozilla intermediate, forward-secret only)'),
+    Option(name='ssl_cert_warn_days', type='int', default=30, min=0,
+           desc='raise CALAMARI_API_CERT_EXPIRING this many days before the certificate expires (0: never)'),
     Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
     Option(name='request_timeout', type='secs', default=300, min=5,
            desc='a request step (mon command, PG creation) that takes longer fails'),
@@ -60,12 +73,36 @@ def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
     return (cert, key) if cert and key else None
 
 
+def _tls_settings(mgr: Any) -> Optional[TlsSettings]:
+    """The TLS the server is started with: the stored certificate and key, the options; None without both."""
+    pem = _tls_pem(mgr)
+    if pem is None:
+        return None
+    return TlsSettings(pem[0], pem[1], str(mgr.get_module_option('ssl_min_version') or ''),
+                       str(mgr.get_module_option('ssl_ciphers') or ''))
+
+
+def cert_expiry_check(not_after: Optional[float], warn_days: int, now: float) -> Optional[Dict[str, Any]]:
+    """The CALAMARI_API_CERT_EXPIRING health check for a certificate valid until ``not_after``, or None."""
+    if not_after is None or warn_days <= 0 or not_after - now > warn_days * 86400:
+        return None
+    days = (not_after - now) / 86400
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(not_after))
+    summary = (f'calamari_api: the TLS certificate expired on {when}' if days <= 0 else
+               f'calamari_api: the TLS certificate expires in {max(days, 0):.0f} days ({when})')
+    return {'severity': 'warning', 'summary': summary, 'count': 1,
+            'detail': ['renew it: "ceph calamari-api set-ssl-certificate -i <pem>" and set-ssl-certificate-key, '
+                       'or create-self-signed-cert']}
+
+
 class ListenOptions(NamedTuple):
     """What the servers are started with; a change restarts them."""
     addr: str
     port: int
     ssl: bool
     threads: int
+    ssl_min_version: str
+    ssl_ciphers: str
     restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
@@ -80,7 +117,9 @@ def _listen_options(mgr: Any) -> ListenOptions:
                                                        mgr.get_module_option('restful_server_port'))),
                    bool(mgr.get_module_option('restful_ssl')), bool(mgr.get_module_option('restful_use_restful_cert')))
     return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
-                         int(mgr.get_module_option('server_threads')), restful)
+                         int(mgr.get_module_option('server_threads')),
+                         str(mgr.get_module_option('ssl_min_version') or ''),
+                         str(mgr.get_module_option('ssl_ciphers') or ''), restful)
 
 
 class Module(MgrModule):
@@ -98,6 +137,8 @@ class Module(MgrModule):
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
         self._restful_problem = ''      # why restful's listener is not serving, as last logged
+        self._health: Dict[str, Dict[str, Any]] = {}
+        self._cert_not_after: Optional[float] = None
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -129,12 +170,18 @@ class Module(MgrModule):
             self._listening = options = _listen_options(self)
             server = self._start_server(app.wsgi, options)
             restful = self._start_restful(options)
-            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.  Only
-            # restful's listener not serving (its port held by Pacific's restful module): retry it alone.
-            while not self._restart.wait(None if server and (restful or not options.restful) else RETRY_SECONDS):
-                if not server:
+            self._cert_not_after = server.cert_not_after if server else None
+            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.  Serving:
+            # look at the certificate's expiry now and then.  Only restful's listener not serving (its port held by
+            # Pacific's restful module): retry it alone.
+            while True:
+                self._check_certificate()
+                restful_pending = bool(options.restful) and restful is None
+                wait = RETRY_SECONDS if not server or restful_pending else CERT_CHECK_SECONDS
+                if self._restart.wait(wait) or not server:
                     break
-                restful = self._start_restful(options)
+                if restful_pending:
+                    restful = self._start_restful(options)
             self._restart.clear()
             for running in (server, restful):
                 if running:
@@ -149,17 +196,17 @@ class Module(MgrModule):
             if pem is None:
                 if not self._no_cert_reported:            # once, not at every retry
                     log.warning(NO_CERT)
-                    self.set_health_checks({'CALAMARI_API_NO_CERT': {
+                    self._set_health('CALAMARI_API_NO_CERT', {
                         'severity': 'warning', 'summary': 'calamari_api: no TLS certificate, not serving',
-                        'count': 1, 'detail': [NO_CERT]}})
+                        'count': 1, 'detail': [NO_CERT]})
                     self._no_cert_reported = True
                 self.set_uri('')
                 return None
         if self._no_cert_reported:
-            self.set_health_checks({})
+            self._set_health('CALAMARI_API_NO_CERT', None)
             self._no_cert_reported = False
         try:
-            server = HttpServer(wsgi_app, addr, port, ssl_pem=pem, threads=threads)
+            server = HttpServer(wsgi_app, addr, port, threads=threads, tls=_tls_settings(self) if ssl else None)
             server.start()
         except ServerConfigError as e:
             log.error('not serving: %s', e)
@@ -168,6 +215,21 @@ class Module(MgrModule):
         self.set_uri(uri)
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
+
+    def _set_health(self, name: str, check: Optional[Dict[str, Any]]) -> None:
+        """Raise (a dict) or clear (None) one of the module's health checks, keeping the others."""
+        if check is None:
+            if self._health.pop(name, None) is None:
+                return
+        elif self._health.get(name) == check:
+            return
+        else:
+            self._health[name] = check
+        self.set_health_checks(dict(self._health))
+
+    def _check_certificate(self) -> None:
+        warn_days = int(self.get_module_option('ssl_cert_warn_days') or 0)
+        self._set_health('CALAMARI_API_CERT_EXPIRING', cert_expiry_check(self._cert_not_after, warn_days, time.time()))
 
     def _start_restful(self, options: ListenOptions) -> Optional[HttpServer]:
         """restful's listener (``restful/``).  Its URI is logged: ``ceph mgr services`` lists one URI per module, the
@@ -183,8 +245,9 @@ class Module(MgrModule):
                                       f'{restful_cert})')
             return None
         try:
-            server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, ssl_pem=pem,
-                                threads=options.threads)
+            tls = TlsSettings(pem[0], pem[1], options.ssl_min_version, options.ssl_ciphers) if pem else None
+            server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, threads=options.threads,
+                                tls=tls)
             server.start()
         except ServerConfigError as e:
             self._restful_not_serving(str(e))
@@ -207,6 +270,7 @@ class Module(MgrModule):
         """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
         if self._ready.is_set():
             self.services.history.wake()        # history_interval
+            self._check_certificate()           # ssl_cert_warn_days
         if _listen_options(self) != self._listening:
             self._restart.set()
 
@@ -244,7 +308,7 @@ class StandbyModule(MgrStandbyModule):
             try:
                 # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
                 server = HttpServer(self._app, options.addr, options.port, threads=4,
-                                    ssl_pem=_tls_pem(self) if options.ssl else None)
+                                    tls=_tls_settings(self) if options.ssl else None)
                 server.start()
             except ServerConfigError as e:
                 log.info('standby not serving yet: %s', e)
