@@ -9,8 +9,8 @@ Starts a dev cluster (tools/dev-cluster) in --dir and grows it to each size with
   reads    per size: throughput and p50/p99 with wrk (Debian package) for the cached GETs, each against two floors
            answering the same request (same headers) with a fixed body of the same size: bare cheroot inside the
            mgr (the bench-only mgr module calamari_bench: the mgr's own Python, process and server settings;
-           the target's ratio = ours / this floor) and bare cheroot in its own process (bench/floor-server, the release's
-           python3 executable, which runs Python faster than the mgr's libpython); and the module's fixed-body
+           the target's ratio = ours / this floor) and bare cheroot in its own process (bench/floor-server, the
+           release's python3 executable, which runs Python faster than the mgr's libpython); and the module's fixed-body
            handler (bench_fixed_body: through the full CherryPy path, for contrast);
   tail     largest size: the OSD list at 64 connections: p50, p99 and their ratio (target: p99 <= 4x p50);
   pollers  512 keep-alive clients polling the OSD list every 3 s (bench/poll-clients): none refused or reset;
