@@ -337,8 +337,8 @@ def intended(entry: Dict[str, Any]) -> Any:
         return True
     if kind.endswith('_delete'):
         return False
-    if kind == 'osd_in':
-        return 1.0 if entry['value'] else 0.0
+    if kind == 'osd_in':        # `osd in` restores the weight the OSD had before `osd out` (Ceph's old_weight)
+        return 'in' if entry['value'] else 0.0
     if kind == 'osd_reweight':
         return round(entry['value'], 2)
     return entry['value']
@@ -370,7 +370,7 @@ def check_outcomes(cluster: RealCluster, ledger: Ledger) -> List[str]:
         seen = observed(kind, slot[1], osd_dump, crush)
         if kind == 'pool_update' and seen is None:
             continue            # the pool was deleted since
-        if seen not in allowed:
+        if seen not in allowed and not ('in' in allowed and isinstance(seen, float) and seen > 0):
             wrong.append(f"{history[last][1]['id']}: {kind} {slot[1]}: the cluster shows {seen!r}, the last "
                          f"successful write asked {allowed[0]!r} (later unanswered: {allowed[1:]!r})")
     return wrong

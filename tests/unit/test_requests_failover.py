@@ -209,3 +209,27 @@ def wait_until(predicate, timeout=5.0):
             return result
         time.sleep(0.01)
     raise AssertionError('timed out')
+
+
+def test_a_setting_overtaken_by_a_later_one_is_not_applied_again(module, services, clock):
+    """An OSD reweight whose completion was not stored before the mgr died, then a later 'out' of the same OSD:
+    the next mgr does not weight the OSD again (after the out)."""
+    first = new_engine(module, services)
+    first.clock = clock
+    module.hold_commands = True
+    reweight = first.submit(Operation('reweight', [Commands([{'prefix': 'osd reweight', 'id': 0, 'weight': 0.5}])],
+                                      fsid='F', resume=Resume('osd_update', {'osd': 0, 'commands': [
+                                          {'prefix': 'osd reweight', 'id': 0, 'weight': 0.5}]})))
+    clock.now += 1
+    out = first.submit(Operation('out', [Commands([{'prefix': 'osd out', 'ids': ['0']}])], fsid='F',
+                                 resume=Resume('osd_update', {'osd': 0, 'commands': [
+                                     {'prefix': 'osd out', 'ids': ['0']}]})))
+    first.tick()
+    first.flush()
+    sent_before = len(module.sent_commands)
+    second = new_engine(module, services)
+    second.load()
+    second.tick()
+    assert second.get(reweight)['state'] == 'complete' and not second.get(reweight)['error']
+    assert all(cmd['prefix'] != 'osd reweight' for _, _, cmd, _ in module.sent_commands[sent_before:])
+    assert second.get(out)['state'] in ('submitted', 'complete')

@@ -135,6 +135,20 @@ class Pending:
     deadline: float
 
 
+def setting_target(resume: Optional[Resume]) -> Any:
+    """What an idempotent "set it to X" request sets, as a set of names (None for other requests)."""
+    if resume is None:
+        return None
+    args = resume.args
+    if resume.kind == 'osd_update':
+        return {f"osd.{args['osd']}"}
+    if resume.kind == 'osd_flags':
+        return {f'flag.{flag}' for flag in args['flags']}
+    if resume.kind == 'pool_update':
+        return {f"pool.{args['pool_id']}"}
+    return None
+
+
 def completion_message(headline: str, error: Optional[str]) -> str:
     return f'Failed: {headline} ({error})' if error is not None else f'Succeeded: {headline}'
 
@@ -621,7 +635,10 @@ class RequestEngine:
         for req in loaded:
             resumer = self._resumers.get(req.resume.kind) if req.resume is not None else None
             try:
-                steps = resumer(req.resume.args, req.maybe_sent, self._cluster) if resumer else [Fail(LOST_UNKNOWN)]
+                if self._superseded(req):
+                    steps = []      # R then the later write: the maps show the later one, as they should
+                else:
+                    steps = resumer(req.resume.args, req.maybe_sent, self._cluster) if resumer else [Fail(LOST_UNKNOWN)]
             except Exception as e:
                 log.exception('request %s: could not settle it', req.id)
                 steps = [Fail(f'{LOST_CONTACT}: settling it after a failover failed ({e})')]
@@ -636,6 +653,19 @@ class RequestEngine:
                 req.rev += 1
                 self._dirty[req.id] = True
             self._advance(req)
+
+    def _superseded(self, req: UserRequest) -> bool:
+        """Is there a later request setting the same thing (an OSD's state, a flag, a pool's settings) that has
+        completed or started?  Then this one is over (its completion may just not have been stored before the
+        mgr died): settling it from the maps would apply its setting again, after the later one."""
+        target = setting_target(req.resume)
+        if target is None:
+            return False
+        with self._lock:
+            return any(other is not req and other.requested > req.requested
+                       and (setting_target(other.resume) or set()) & target
+                       and (other.state == COMPLETE or other.next_step > 0)
+                       for other in self._requests.values())
 
     def _check_wait(self, req: UserRequest, wait: WaitFor, now: float) -> None:
         try:
