@@ -9,6 +9,7 @@ Nothing here logs a password, a session id or a CSRF token.
 """
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import re
@@ -46,8 +47,14 @@ MAX_SESSIONS_PER_USER = 64                           # oldest sessions of a user
 
 
 class Throttle:
-    """Failed logins per key (``user:<name>``, ``addr:<ip>``) within a sliding window.  A key with ``limit``
-    failures in the last ``window`` seconds is refused until the oldest of them leaves the window."""
+    """Failed attempts per key within a sliding window.  A key with ``limit`` failures in the last ``window``
+    seconds is refused until the oldest of them leaves the window.  Keys (``<kind>:<what>``):
+    - ``user:<address>|<name>``: failed logins for one user from one address (5): failures elsewhere never lock a
+      user out here, so nobody can lock ``admin`` out everywhere;
+    - ``addr:<address>``: failed logins from one address, whatever the user (50): password guessing;
+    - ``bearer:<address>``: failed API tokens from one address (50): only their logging stops at the limit, a
+      failed token is always a 401 and a valid one always works (tokens are 256-bit: there is nothing to guess).
+    An address is the client's IPv4 address, or its IPv6 /64 (one host can hold a whole /64)."""
 
     def __init__(self, clock: Callable[[], float], window: float = 300.0, user_limit: int = 5,
                  addr_limit: int = 50, max_keys: int = 10000) -> None:
@@ -114,6 +121,24 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
     with SCRYPT_AT_ONCE:
         return hashlib.scrypt(password.encode('utf-8'), salt=salt, n=n, r=r, p=p, dklen=dklen,
                               maxmem=128 * r * (n + p + 2) + (1 << 20))
+
+
+def client_key(addr: str) -> str:
+    """The address a throttle counts: an IPv4 address as it is, an IPv6 one as its /64 (IPv4-mapped: the IPv4)."""
+    try:
+        ip = ipaddress.ip_address(addr.split('%', 1)[0])
+    except ValueError:
+        return addr[:64]
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped
+        return str(mapped) if mapped else str(ipaddress.ip_network(f'{ip}/64', strict=False))
+    return str(ip)
+
+
+def login_keys(username: str, addr: str) -> Tuple[str, str]:
+    """The throttle keys of a login attempt: this user from this address, and this address."""
+    where = client_key(addr)
+    return f'user:{where}|{username[:256]}', f'addr:{where}'
 
 
 def hash_password(password: str, salt: Optional[bytes] = None) -> str:
@@ -385,7 +410,7 @@ class Auth:
     def login(self, request: ApiRequest, username: str, password: str) -> Tuple[str, str]:
         """Check credentials; return a new (session id, csrf token) or raise 401/429."""
         shown = username[:64]
-        keys = (f'user:{username[:256]}', f'addr:{request.remote_addr}')
+        keys = login_keys(username, request.remote_addr)
         self.throttle.refuse(keys, 'login', f'{shown!r} from {request.remote_addr}')
         user = self._verify(username, password)
         if user is None:

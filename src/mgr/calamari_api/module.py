@@ -54,6 +54,11 @@ OPTIONS = [
     Option(name='restful_use_restful_cert', type='bool', default=False,
            desc="serve restful's API with the certificate the restful module left (mgr/restful/<mgr id>/crt|key "
                 "or mgr/restful/crt|key); off: the one of restful create-self-signed-cert, else the module's"),
+    Option(name='allow_secret_commands', type='bool', default=False,
+           desc='let the cli route (and restful /request) run commands that reveal or change cluster secrets '
+                '(auth, config-key, ...: see command_policy.py)'),
+    Option(name='max_requests_in_flight', type='int', default=64, min=0,
+           desc='unfinished requests one user or token may have (429 beyond); 0: no cap'),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
                 'body through the full path; not in the OpenAPI document)'),

@@ -54,6 +54,11 @@ STOP_GRACE = 5.0
 IDLE_SLEEP = 30.0
 WAIT_RECHECK = 1.0
 CANCELLED = 'Cancelled'
+MAX_HEADLINE = 512                  # characters of a headline kept (a debug_job's arguments are the client's)
+
+
+class TooManyInFlight(Exception):
+    """A principal has as many requests in flight as the option ``max_requests_in_flight`` allows."""
 
 
 # -- operations -----------------------------------------------------------------------------------
@@ -182,6 +187,8 @@ class UserRequest:
     rev: int = 0                        # grows with every change of the record (the newest stored copy wins)
     to_settle: bool = False             # loaded unfinished: its resumer decides what is left
     maybe_sent: bool = False            # a write-ahead step was recorded as started (it may have been sent)
+    principal: str = '-'                # who asked (audit.principal_name) and from which address
+    client: str = ''
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -199,7 +206,7 @@ class UserRequest:
         rec = {'id': self.id, 'headline': self.headline, 'fsid': self.fsid, 'requested': self.requested,
                'state': self.state, 'error': self.error, 'error_message': self.error_message,
                'status': self.status, 'completed': self.completed, 'rev': self.rev,
-               'changes_maps': self.changes_maps}
+               'changes_maps': self.changes_maps, 'principal': self.principal, 'client': self.client}
         if self.state != COMPLETE:
             rec['started'] = self.next_step
             rec['maybe_sent'] = self.maybe_sent
@@ -216,7 +223,8 @@ class UserRequest:
                    status=rec.get('status'), completed=rec.get('completed'),
                    changes_maps=bool(rec.get('changes_maps', True)), next_step=int(rec.get('started', 0)),
                    resume=Resume(str(resume['kind']), dict(resume['args'])) if isinstance(resume, dict) else None,
-                   rev=int(rec.get('rev', 0)), maybe_sent=bool(rec.get('maybe_sent')))
+                   rev=int(rec.get('rev', 0)), maybe_sent=bool(rec.get('maybe_sent')),
+                   principal=str(rec.get('principal') or '-'), client=str(rec.get('client') or ''))
 
 
 class RequestEngine:
@@ -224,7 +232,8 @@ class RequestEngine:
                  timeout: Callable[[], float], events: Optional[Any] = None,
                  clock: Callable[[], float] = time.time,
                  resumers: Optional[Dict[str, Callable[..., List[Step]]]] = None,
-                 fault: Callable[[str], None] = lambda point: None) -> None:
+                 fault: Callable[[str], None] = lambda point: None, audit: Optional[Any] = None,
+                 max_in_flight: Callable[[], int] = lambda: 0) -> None:
         self._mgr = mgr
         self._store = store
         self._journal = GroupCommit(store, on_late=self._stored_too_late)
@@ -234,6 +243,8 @@ class RequestEngine:
         self._history = history
         self._timeout = timeout
         self._events = events           # the EventLog (emit()), for Started/Succeeded/Failed events
+        self._audit = audit             # audit.Audit: a line when a request finishes
+        self._max_in_flight = max_in_flight     # per principal; 0: no cap
         self.clock = clock
         self._lock = threading.RLock()
         self._wakeup = threading.Condition(threading.Lock())
@@ -375,12 +386,24 @@ class RequestEngine:
         return min(max(min(times) - now, 0.05), IDLE_SLEEP)
 
     # -- submitting -----------------------------------------------------------------------------
-    def submit(self, operation: Operation) -> str:
-        """Store the request (group commit), then start it; its id is returned only once it is stored."""
-        req = UserRequest(id=str(uuid.uuid4()), headline=operation.headline, fsid=operation.fsid,
+    def submit(self, operation: Operation, principal: str = '-', client: str = '') -> str:
+        """Store the request (group commit), then start it; its id is returned only once it is stored.  Raise
+        TooManyInFlight, before anything is stored, when ``principal`` has the most requests in flight allowed (two
+        submits at once may both pass: the cap is a bound against floods, not an exact count)."""
+        headline = operation.headline
+        if len(headline) > MAX_HEADLINE:
+            headline = headline[:MAX_HEADLINE - 3] + '...'
+        req = UserRequest(id=str(uuid.uuid4()), headline=headline, fsid=operation.fsid,
                           requested=self.clock(), steps=list(operation.steps),
                           changes_maps=operation.changes_maps, resume=operation.resume, rev=1,
-                          on_result=operation.on_result)
+                          on_result=operation.on_result, principal=principal, client=client)
+        cap = int(self._max_in_flight() or 0)
+        if cap > 0 and principal != '-':
+            with self._lock:
+                mine = sum(1 for r in self._requests.values() if r.state != COMPLETE and r.principal == principal)
+            if mine >= cap:
+                raise TooManyInFlight(f'{principal} has {mine} requests in flight, the most allowed '
+                                      f'(max_requests_in_flight): wait for some to finish or cancel them')
         self._fault('accepted')
         try:
             self._journal.commit({req.id: req.record()}, timeout=SUBMIT_TIMEOUT)
@@ -804,6 +827,9 @@ class RequestEngine:
     # -- events ---------------------------------------------------------------------------------
     def _emit_completion(self, req: UserRequest) -> None:
         """Stamped with the completion time: after a failover, ``_reconcile_events`` matches it to the request."""
+        if self._audit is not None:
+            self._audit.request_finished(req.principal, req.client, req.id, req.headline,
+                                         req.error_message if req.error else None)
         message = completion_message(req.headline, req.error_message if req.error else None)
         self._emit(req, 'WARNING' if req.error else 'INFO', message, when=req.completed)
 

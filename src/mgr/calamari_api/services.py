@@ -1,6 +1,7 @@
 """The components every controller may use, created once per module instance and passed explicitly."""
 from typing import Any, Callable
 
+from .audit import Audit, mgr_cluster_log
 from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
@@ -19,6 +20,7 @@ class Services:
         self.mgr = mgr
         self.option = option
         self.store = KVStore(mgr)
+        self.audit = Audit(mgr_cluster_log(mgr))
         self.cluster = ClusterState(mgr)
         self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
@@ -31,7 +33,8 @@ class Services:
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
                                       events=self.events, resumers=resumers(self.store, self.cluster),
-                                      fault=self._fault)
+                                      fault=self._fault, audit=self.audit,
+                                      max_in_flight=lambda: option('max_requests_in_flight') or 0)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
         self.restful = Restful(self)
 
