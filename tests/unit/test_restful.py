@@ -286,3 +286,21 @@ def test_chunked_body(restful, key):
     headers = dict(basic('admin', key), **{'Transfer-Encoding': 'chunked', 'Content-Length': ''})
     r = restful.request('POST', '/request?wait=1', raw=b'{"prefix": "status"}', headers=headers)
     assert r.status_code == 200 and r.json()['state'] == 'success'
+
+
+def test_request_obeys_the_command_policy_and_is_audited(restful, key, mon, module, services):
+    """POST /request runs no command of the command policy (secrets) unless allow_secret_commands is on: a 403 in
+    restful's error shape before any command of the batch runs; every write gets its audit line, key named."""
+    name, secret = 'admin', key
+    batch = [[{'prefix': 'status'}], [{'prefix': 'auth get', 'entity': 'client.admin'}]]
+    r = restful.post('/request?wait=1', batch, headers=basic(name, secret))
+    assert r.status_code == 403 and 'allow_secret_commands' in r.json()['message']
+    assert not [c for c in mon['sent'] if c['prefix'] in ('status', 'auth get')]
+    lines = [m for channel, _, m in module.cluster_logs if channel == 'audit']
+    assert lines[-1].startswith('calamari_api: who=restful:admin from=')
+    assert 'op="POST /request" cmd="status; auth get entity=client.admin" result=403' in lines[-1]
+    module.options['allow_secret_commands'] = True
+    r = restful.post('/request?wait=1', batch, headers=basic(name, secret))
+    assert r.status_code == 200 and r.json()['has_failed'] is False
+    assert [c['prefix'] for c in mon['sent'] if c['prefix'] in ('status', 'auth get')] == ['status', 'auth get']
+    assert 'result=200' in [m for channel, _, m in module.cluster_logs if channel == 'audit'][-1]

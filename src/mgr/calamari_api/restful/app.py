@@ -9,7 +9,8 @@ from base64 import b64decode
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
-from ..webapp import MAX_BODY_BYTES
+from ..audit import http_line
+from ..webapp import MAX_BODY_BYTES, SAFE_METHODS
 from .controllers import Controllers, RestfulError
 from .routes import ROUTES, Route
 
@@ -36,6 +37,8 @@ class Call:
         self.body = body
         self.remote_addr = remote_addr
         self.role: Optional[str] = None
+        self.key_name = '-'
+        self.audit: Dict[str, str] = {}     # fields of the write's audit line (e.g. the commands it ran)
 
     def arg(self, name: str) -> Optional[str]:
         values = self.query.get(name)
@@ -110,7 +113,19 @@ class RestfulApp:
             call.role = self.authenticate(environ, call)
             if call.role == 'readonly' and lookup != 'GET' and route.action != 'request_submit':
                 raise RestfulError(403, 'auth: this key is read-only')
-        return 200, getattr(self.controllers, route.action)(call, **match.groupdict())
+        if lookup in SAFE_METHODS or route.public:
+            return 200, getattr(self.controllers, route.action)(call, **match.groupdict())
+        status = 500
+        try:
+            result = getattr(self.controllers, route.action)(call, **match.groupdict())
+            status = 200
+            return status, result
+        except RestfulError as e:
+            status = e.status
+            raise
+        finally:        # every write on the cluster log's audit channel, as the API's own (audit.py)
+            self.services.audit.write(http_line(f'restful:{call.key_name}', call.remote_addr, method, path, status,
+                                                call.audit))
 
     @staticmethod
     def read_body(environ: Dict[str, Any]) -> bytes:
@@ -145,6 +160,7 @@ class RestfulApp:
         name, key = credentials
         role = self.keys.verify(name, key)
         if role is not None:
+            call.key_name = name
             return role
         throttle_key = (f'restful:{call.remote_addr}',)
         wait = self.throttle.wait(throttle_key)

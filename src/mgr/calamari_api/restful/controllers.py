@@ -4,6 +4,8 @@ here the same message comes with a 4xx (400 bad input, 404 unknown object)."""
 import re
 from typing import Any, Dict, List, Optional
 
+from ..audit import cli_summary, quoted
+from ..command_policy import refusal
 from ..compat import all_perf_counters
 from . import views
 from .commands import is_read_only
@@ -91,6 +93,13 @@ class Controllers:
         """A request of these waves of commands; with ``?wait=1`` answered once finished."""
         if call.role == 'readonly' and not all(is_read_only(c) for wave in waves for c in wave):
             raise RestfulError(403, 'auth: this key is read-only (it may run read-only commands only)')
+        commands = [c for wave in waves for c in wave]
+        call.audit['cmd'] = quoted('; '.join(cli_summary(c) for c in commands))
+        allow = bool(self.services.option('allow_secret_commands'))
+        for command in commands:        # the command policy (command_policy.py), before any command runs
+            refused = refusal(command, allow)
+            if refused is not None:
+                raise RestfulError(403, refused)
         wait = (call.arg('wait') or '').lower() not in ('', '0', 'false', 'no')
         try:
             request = self.objects.submit(waves, wait=wait)
