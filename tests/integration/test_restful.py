@@ -295,3 +295,22 @@ def test_keys_never_logged(cluster, admin_key):
 def test_not_in_the_openapi_document(cluster):
     paths = cluster.client(login=False).get('/api/v2/openapi.json').json()['paths']
     assert not [p for p in paths if p.startswith('/request') or p == '/doc']
+
+
+def test_request_obeys_the_command_policy_and_is_audited(api, cluster, admin_key, wait):
+    """`POST /request` for a command that reveals a secret (`auth get client.admin`) is a 403 in restful's shape,
+    unless allow_secret_commands is on; the write's audit line names the key, never the key's secret."""
+    command = {'prefix': 'auth get', 'entity': 'client.admin', 'format': 'json'}
+    r = api('POST', '/request?wait=1', command)
+    assert r.status_code == 403 and 'allow_secret_commands' in r.json()['message']
+    line = f'who=restful:{admin_key[0]} '
+    wait(lambda: line in cluster.ceph('log', 'last', '200', 'info', 'audit').stdout, 30, 'the audit line')
+    audit = [entry for entry in cluster.ceph('log', 'last', '200', 'info', 'audit').stdout.split('\n') if line in entry]
+    assert 'op="POST /request"' in audit[-1] and 'result=403' in audit[-1] and admin_key[1] not in audit[-1]
+    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/allow_secret_commands', 'true')
+    try:
+        wait(lambda: api('POST', '/request?wait=1', command).status_code == 200, 30, 'the option')
+        finished = api('POST', '/request?wait=1', command).json()['finished']
+        assert 'client.admin' in finished[0]['outb']
+    finally:
+        cluster.ceph('config', 'rm', 'mgr', 'mgr/calamari_api/allow_secret_commands')
