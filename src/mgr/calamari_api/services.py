@@ -5,6 +5,7 @@ from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .hosts import Hosts
+from .members import Members
 from .mon_queries import MonQueries
 from .requests import RequestEngine
 from .sampler import HistorySampler
@@ -30,6 +31,7 @@ class Services:
                                       timeout=lambda: option('request_timeout') or 300,
                                       events=self.events)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
+        self.members = Members(self.store, self.events)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
@@ -37,9 +39,11 @@ class Services:
         self.event_generator.start()
         self.requests.start()
         self.history.start()
+        self.members.start()
 
     def stop(self) -> None:
         """Called when the module stops."""
+        self.members.stop()
         self.history.stop()
         self.event_generator.stop()
         self.requests.stop()
