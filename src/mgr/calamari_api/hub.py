@@ -164,8 +164,8 @@ class Hub:
     def merged(self, route: Any, request: ApiRequest, params: Dict[str, str], local: Local) -> Any:
         action = route.action
         if action == 'cluster.list':
-            return self._respond(request, [local(request)[0]] + [self._cluster_object(r)
-                                                                for r in self.members.records()], [])
+            members = [self._cluster_object(r) for r in self.members.records()]
+            return self._respond(request, [local(request)[0]] + members, [])
         if action == 'cluster.v1_list':
             return self._respond(request, [local(request)[0]] + [
                 v1.cluster_object(r['fsid'], r.get('name') or 'ceph', r.get('last_contact') or 0)

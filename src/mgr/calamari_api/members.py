@@ -27,7 +27,7 @@ PROBE_INTERVAL = 5.0            # seconds between two probes of each member
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 MAX_CACHED = 2048               # conditional-GET entries kept (all members together)
 MAX_MEMBERS = 64
-PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'WWW-Authenticate')
+PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'Vary', 'WWW-Authenticate')
 
 
 class MemberError(Exception):
