@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from calamari_api import hub as hub_module
 from calamari_api.hub import (MISSING_HEADER, Head, merge_keys, merge_newest_first, merge_servers, page_window)
 from calamari_api.members import MemberError, normalize_url, parse_member_input
 
@@ -311,11 +312,16 @@ def test_merged_events_paginate_over_every_cluster(client, joined, services):
     assert client.get('/api/v2/event?severity=NOPE').status_code == 400
 
 
-def test_polling_a_merged_list_costs_the_member_a_304(client, joined):
+def test_polling_a_merged_list_costs_the_member_a_304(client, joined, monkeypatch):
+    def asked():
+        return [entry for entry in joined.log if entry[1] == '/api/v2/server']
     client.get('/api/v2/server')
+    before = len(asked())
     first = client.get('/api/v2/server')
-    asked = [entry for entry in joined.log if entry[1] == '/api/v2/server']
-    assert asked[-1][2].get('If-None-Match')
+    assert len(asked()) == before                  # a fresh answer (MERGE_FRESH): the member is not asked again
+    monkeypatch.setattr(hub_module, 'MERGE_FRESH', 0.0)
+    client.get('/api/v2/server')
+    assert asked()[-1][2].get('If-None-Match')      # older: asked conditionally (the member answers 304)
     assert client.get('/api/v2/server', headers={'If-None-Match': first.headers['ETag']}).status_code == 304
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from .cluster import isoformat
 from .http import (ApiError, ApiRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RawResponse, Response, paginate,
                    render_json)
-from .members import MemberError, Members
+from .members import MERGE_FRESH, MemberError, Members
 from .views import v1
 from .views.cluster import cluster_object
 
@@ -189,7 +189,7 @@ class Hub:
 
     def _gather(self, path_qs: str, local_value: Any) -> Tuple[List[Any], List[str]]:
         """[this cluster's value, then each answering member's], and the fsids of the members missing."""
-        results = self.members.each(lambda fsid: self.members.get_json(fsid, path_qs))
+        results = self.members.each(lambda fsid: self.members.get_json(fsid, path_qs, fresh=MERGE_FRESH))
         values, missing = [local_value], []
         for fsid, result in results.items():
             if isinstance(result, MemberError) or result[0] != 200 or not isinstance(result[1], list):
@@ -212,7 +212,8 @@ class Hub:
 
         def member_top(fsid: str) -> Tuple[List[Any], int]:
             def fetch(page: int, size: int) -> Dict[str, Any]:
-                status, body = self.members.get_json(fsid, path_with_query(request, filters, page, size))
+                status, body = self.members.get_json(fsid, path_with_query(request, filters, page, size),
+                                                     fresh=MERGE_FRESH)
                 if status != 200 or not isinstance(body, dict) or not isinstance(body.get('results'), list):
                     raise MemberError(f'cluster {fsid} answered {status}')
                 return body

@@ -26,6 +26,7 @@ MEMBER_TIMEOUT = 3.0            # seconds for a connection, and for each read of
 PROBE_INTERVAL = 5.0            # seconds between two probes of each member
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 MAX_CACHED = 2048               # conditional-GET entries kept (all members together)
+MERGE_FRESH = 1.0               # seconds a member's answer serves merged lists without asking it again
 MAX_MEMBERS = 64
 PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'Vary', 'WWW-Authenticate')
 
@@ -146,7 +147,7 @@ class Members:
         self._lock = threading.Lock()
         self._records: Dict[str, Dict[str, Any]] = {}
         self._reachable: Dict[str, bool] = {}
-        self._cache: Dict[Tuple[str, str, str], Tuple[str, Answer]] = {}
+        self._cache: Dict[Tuple[str, str, str], Tuple[str, Answer, float]] = {}
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._pool: Optional[ThreadPoolExecutor] = None
@@ -229,15 +230,18 @@ class Members:
 
     # -- calls ------------------------------------------------------------------------------------
     def request(self, fsid: str, method: str, path_qs: str, body: bytes = b'',
-                headers: Optional[Mapping[str, str]] = None) -> Answer:
-        """One call to a member; a GET is asked conditionally when an earlier answer had an ETag.  MemberError
-        (naming the member) when it is not reachable; its reachability is updated either way."""
+                headers: Optional[Mapping[str, str]] = None, fresh: float = 0.0) -> Answer:
+        """One call to a member; a GET is asked conditionally when an earlier answer had an ETag (and not at all
+        when that answer is younger than ``fresh`` seconds).  MemberError (naming the member) when it is not
+        reachable; its reachability is updated either way."""
         record = self._records.get(fsid)
         if record is None:
             raise MemberError(f'cluster {fsid} is not a member')
         sent = dict(headers or {})
         key = (fsid, path_qs, sent.get('Host', ''))
         cached = self._cache.get(key) if method == 'GET' else None
+        if cached and fresh and self._clock() - cached[2] < fresh:
+            return cached[1]
         if cached:
             sent['If-None-Match'] = cached[0]
         try:
@@ -247,18 +251,20 @@ class Members:
             raise
         self._contact(fsid, True)
         if cached and status == 304:
+            with self._lock:
+                self._cache[key] = (cached[0], cached[1], self._clock())
             return cached[1]
         answer = Answer(status, {n: answer_headers[n] for n in PASSED_HEADERS if answer_headers.get(n)}, data)
         if method == 'GET' and status == 200 and answer.headers.get('ETag'):
             with self._lock:
                 if len(self._cache) >= MAX_CACHED:
                     self._cache.clear()
-                self._cache[key] = (answer.headers['ETag'], answer)
+                self._cache[key] = (answer.headers['ETag'], answer, self._clock())
         return answer
 
-    def get_json(self, fsid: str, path_qs: str) -> Tuple[int, Any]:
+    def get_json(self, fsid: str, path_qs: str, fresh: float = 0.0) -> Tuple[int, Any]:
         """(status, decoded JSON body or None) of a GET."""
-        answer = self.request(fsid, 'GET', path_qs)
+        answer = self.request(fsid, 'GET', path_qs, fresh=fresh)
         return answer.status, _json(answer.body)
 
     def each(self, work: Callable[[str], Any], fsids: Optional[List[str]] = None) -> Dict[str, Any]:

@@ -9,6 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import routes as route_table
+from .hub import MERGED, MISSING_HEADER
 from .schemas import MODIFY_NEEDS_BODY, RESOURCES, any_case, request_schema, response_schema
 from .version import VERSION
 
@@ -139,7 +140,8 @@ RESPONSES: Dict[str, Dict[str, Any]] = {
     '413': _error('Request headers or body too large', DETAIL),
     '415': _error('The body is not text/plain', DETAIL),
     '429': _error('Too many failed attempts from this address (Retry-After)', DETAIL),
-    '503': _error('The cluster cannot answer right now, or this mgr is a standby', ERROR),
+    '503': _error('The cluster cannot answer right now, this mgr is a standby, or a member cluster (see '
+                  '"Several clusters" in the README) did not answer in time', ERROR),
     '503-empty': {'description': 'Only the host of the active mgr serves its logs (an empty body, as in Calamari '
                                  'when no minion could)'},
 }
@@ -219,6 +221,10 @@ def _responses(route: route_table.Route) -> Dict[str, Any]:
     codes = list(COMMON) + ([] if route.public else list(AUTHENTICATED)) + own.split()
     if route.param_names and '404-empty' not in codes:
         codes.append('404')         # an unknown fsid; any path value outside its pattern matches no route
+    if route.action in MERGED:
+        success['headers'] = {MISSING_HEADER: {
+            'description': 'with member clusters: the fsids (comma-separated) of the members that could not be '
+                           'asked, whose items are missing', 'schema': {'type': 'string'}}}
     responses: Dict[str, Any] = {str(status): success}
     for code in sorted(set(codes)):
         responses[code[:3]] = dict(RESPONSES[code])
