@@ -223,6 +223,13 @@ def test_member_routes_are_forwarded(app, client, joined):
     assert missing.status_code == 404
 
 
+def test_a_member_refusing_the_hubs_token_is_a_503_not_a_401(client, services, joined):
+    services.members.get(MEMBER_FSID)['token'] = 'calapi_revoked'
+    response = client.get(f'/api/v2/cluster/{MEMBER_FSID}/osd')
+    assert response.status_code == 503 and 'refused the hub' in response.json()['detail']
+    assert 'WWW-Authenticate' not in response.headers
+
+
 def test_a_readonly_caller_cannot_write_to_a_member(make_client, joined):
     reader = make_client('readonly')
     before = len(joined.log)

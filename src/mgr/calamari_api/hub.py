@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from .cluster import isoformat
 from .http import (ApiError, ApiRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RawResponse, Response, paginate,
                    render_json)
-from .members import MERGE_FRESH, MemberError, Members
+from .members import MERGE_FRESH, MemberError, Members, describe
 from .views import v1
 from .views.cluster import cluster_object
 
@@ -146,6 +146,9 @@ class Hub:
                     return self._cluster_object(record)
                 return v1.cluster_object(fsid, record.get('name') or 'ceph', record.get('last_contact') or 0)
             self._unavailable(str(e))
+        if answer.status == 401:        # the member's answer to the hub's token, not to the caller's credentials
+            self._unavailable(f'{describe(self.members.get(fsid) or {"url": "?", "fsid": fsid})} refused the '
+                              f'hub\'s token (a new one: "ceph calamari-api cluster-add" again)')
         out = dict(answer.headers)
         content_type = out.pop('Content-Type', 'application/json')
         etag = out.get('ETag')

@@ -28,7 +28,7 @@ MAX_ANSWER_BYTES = 64 * 1024 * 1024
 MAX_CACHED = 2048               # conditional-GET entries kept (all members together)
 MERGE_FRESH = 1.0               # seconds a member's answer serves merged lists without asking it again
 MAX_MEMBERS = 64
-PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'Vary', 'WWW-Authenticate')
+PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'Vary')
 
 
 class MemberError(Exception):
