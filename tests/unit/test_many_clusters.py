@@ -230,6 +230,16 @@ def test_a_member_refusing_the_hubs_token_is_a_503_not_a_401(client, services, j
     assert 'WWW-Authenticate' not in response.headers
 
 
+def test_graphite_for_a_member_is_the_members(client, joined, fsid):
+    joined.routes['/graphite/render'] = (200, [{'target': 'from the member', 'datapoints': []}])
+    target = f'ceph.cluster.{MEMBER_FSID}.df.total_used'
+    answer = client.get(f'/graphite/render?format=json&target=sumSeries({target})')
+    assert answer.json() == [{'target': 'from the member', 'datapoints': []}]
+    assert joined.log[-1][1].startswith('/graphite/render?format=json&target=sumSeries%28ceph.cluster.')
+    mixed = client.get(f'/graphite/render?format=json&target={target}&target=ceph.cluster.{fsid}.df.total_used')
+    assert mixed.status_code == 200 and mixed.json() != [{'target': 'from the member', 'datapoints': []}]
+
+
 def test_a_readonly_caller_cannot_write_to_a_member(make_client, joined):
     reader = make_client('readonly')
     before = len(joined.log)

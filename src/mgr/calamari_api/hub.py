@@ -12,6 +12,7 @@ a caller's role applies before any member is asked:
   header ``X-Calamari-Missing-Clusters`` lists the fsids of the members that could not be asked.
 """
 import hashlib
+import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
@@ -29,6 +30,8 @@ FIRST_FOUND = ('key.get', 'grains.server', 'request.get')
 MERGED = frozenset(['cluster.list', 'cluster.v1_list', 'server.list', 'server.get', 'key.list',
                     'request.cancel', *PAGINATED, *FIRST_FOUND])
 FORWARDED_REQUEST_HEADERS = ('Content-Type', 'Accept', 'Host')
+GRAPHITE = {'graphite.render': ('target', 'target[]'), 'graphite.find': ('query',)}
+GRAPHITE_CLUSTER_RE = re.compile(r'ceph\.cluster\.([a-zA-Z0-9-]+)')
 
 Local = Callable[[ApiRequest], Any]
 
@@ -128,6 +131,18 @@ class Hub:
         if fsid is None or not self.members or fsid == self.services.cluster.fsid:
             return None
         return fsid if self.members.get(fsid) else None
+
+    def graphite_member(self, route: Any, request: ApiRequest) -> Optional[str]:
+        """The member whose history a graphite render/find asks for: every ``ceph.cluster.<fsid>`` path in its
+        targets (or query) names that one member (None otherwise: this cluster's history answers)."""
+        names = GRAPHITE.get(route.action)
+        if not names or not self.members:
+            return None
+        fsids = {fsid for name in names for value in request.query.get(name, [])
+                 for fsid in GRAPHITE_CLUSTER_RE.findall(value)}
+        if len(fsids) != 1:
+            return None
+        return self.member_fsid({'fsid': fsids.pop()})
 
     def merges(self, route: Any) -> bool:
         """True when the route answers for every cluster now (there are members)."""

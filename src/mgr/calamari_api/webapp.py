@@ -318,7 +318,7 @@ class CalamariApp:
             raise detail(405, f"Method '{method}' not allowed.")
         route, handler = endpoint.actions[lookup]
         params = {name: cherrypy.request.params[name] for name in route.param_names}
-        member = self.hub.member_fsid(params)
+        member = self.hub.member_fsid(params) or self.hub.graphite_member(route, request)
         if member is not None:
             return self.hub.forward(member, request, route)     # another cluster's: it answers (hub.py)
         if 'fsid' in params:
