@@ -5,6 +5,7 @@ import os
 import signal
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,29 +15,40 @@ OTHER_RELEASE = 'tentacle' if RELEASE == 'system' else 'system'
 MISSING = 'X-Calamari-Missing-Clusters'
 
 
-@pytest.fixture(scope='module')
-def member():
+@pytest.fixture(scope='session')
+def member_start():
+    """The member cluster (1 OSD is enough), started in the background while the tier's cluster starts (this
+    module's tests ask for it first: pytestmark)."""
     real = RealCluster(tempfile.mkdtemp(prefix='calamari-it-member-'), release=OTHER_RELEASE)
-    real.up()
-    try:
-        yield real
-    finally:
+    pool = ThreadPoolExecutor(max_workers=1)
+    started = pool.submit(real.up, '--osds', '1')
+    yield real, started
+    pool.shutdown(wait=True)
+    if real.state:
         real.down()
 
 
+pytestmark = pytest.mark.usefixtures('member_start')
+
+
 @pytest.fixture(scope='module')
-def joined(cluster, member):
-    """The member added to the hub with a token made on the member (the dev-cluster join steps)."""
+def joined(member_start, cluster):
+    """The member added to the hub with a token made on the member (the dev-cluster join steps); stopped at the
+    end of this module (the rest of the tier does not need it)."""
+    member, started = member_start
+    started.result()
     token = member.ceph('calamari-api', 'token-create', 'hub', '--role', 'superuser').stdout.strip()
     added = cluster.ceph('calamari-api', 'cluster-add', member.url, '-i', '-', input_text=token + '\n')
     assert json.loads(added.stdout)['fsid'] == member.fsid
     yield member
     cluster.ceph('calamari-api', 'cluster-rm', member.fsid)
+    member.down()
+    member.state = {}
 
 
 @pytest.fixture
-def direct(member):
-    return member.client()
+def direct(joined):
+    return joined.client()
 
 
 def hub_path(member, rest: str) -> str:

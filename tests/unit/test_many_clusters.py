@@ -342,9 +342,14 @@ def test_polling_a_merged_list_costs_the_member_a_304(client, joined, monkeypatc
     assert client.get('/api/v2/server', headers={'If-None-Match': first.headers['ETag']}).status_code == 304
 
 
-def test_a_request_id_is_found_on_its_cluster(client, joined):
+def test_a_request_id_is_found_on_its_cluster(client, joined, fsid):
     joined.routes['/api/v2/request/r-9'] = (200, {'id': 'r-9', 'state': 'complete'})
     assert client.get('/api/v2/request/r-9').json() == {'id': 'r-9', 'state': 'complete'}
+    assert client.get(f'/api/v2/cluster/{fsid}/request/r-9').status_code == 404      # this cluster's alone
+    joined.routes['/api/v2/request'] = (200, {'count': 1, 'next': None, 'previous': None,
+                                              'results': [{'id': 'r-9', 'requested_at': '2030'}]})
+    assert client.get(f'/api/v2/cluster/{fsid}/request').json()['count'] == 0
+    assert [r['id'] for r in client.get('/api/v2/request').json()['results']] == ['r-9']
     assert client.get('/api/v2/request/r-nowhere').status_code == 404
     cancelled = client.post('/api/v2/request/r-9/cancel')
     assert cancelled.status_code == 202 and joined.log[-1][1] == '/api/v2/request/r-9/cancel'

@@ -145,8 +145,9 @@ class Hub:
         return self.member_fsid({'fsid': fsids.pop()})
 
     def merges(self, route: Any) -> bool:
-        """True when the route answers for every cluster now (there are members)."""
-        return route.action in MERGED and bool(self.members)
+        """True when the route answers for every cluster now (there are members; not a cluster-scoped URL, such as
+        ``cluster/<fsid>/request``, which shares its action with ``request``)."""
+        return route.action in MERGED and 'fsid' not in route.param_names and bool(self.members)
 
     # -- forwarding --------------------------------------------------------------------------------
     def forward(self, fsid: str, request: ApiRequest, route: Any = None) -> Any:
