@@ -299,6 +299,9 @@ def test_merged_servers_keys_and_grains(client, joined, fsid):
     assert keys[-1] == {'id': 'b.example', 'status': 'accepted'}
     joined.routes['/api/v2/key/b.example'] = (200, {'id': 'b.example', 'status': 'accepted'})
     assert client.get('/api/v2/key/b.example').json()['status'] == 'accepted'
+    patched = client.patch('/api/v2/key/b.example', {'status': 'rejected'})     # the member has it: it answers
+    assert patched.status_code == 202 and joined.log[-1][:2] == ('PATCH', '/api/v2/key/b.example')
+    assert client.patch('/api/v2/key/none.example', {'status': 'rejected'}).status_code == 404
     joined.routes['/api/v2/server/b.example/grains'] = (200, {'fqdn': 'b.example'})
     assert client.get('/api/v2/server/b.example/grains').json() == {'fqdn': 'b.example'}
     assert local

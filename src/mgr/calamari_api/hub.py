@@ -27,8 +27,9 @@ MISSING_HEADER = 'X-Calamari-Missing-Clusters'
 MEMBER_PAGE = 1000                  # page size asked of members when collecting a merged list (their maximum)
 PAGINATED = {'event.list': 'when', 'event.server_list': 'when', 'request.list': 'requested_at'}
 FIRST_FOUND = ('key.get', 'grains.server', 'request.get')
+OWNER_WRITES = ('request.cancel', 'key.update', 'key.delete')     # done by whichever cluster has the object
 MERGED = frozenset(['cluster.list', 'cluster.v1_list', 'server.list', 'server.get', 'key.list',
-                    'request.cancel', *PAGINATED, *FIRST_FOUND])
+                    *OWNER_WRITES, *PAGINATED, *FIRST_FOUND])
 FORWARDED_REQUEST_HEADERS = ('Content-Type', 'Accept', 'Host')
 GRAPHITE = {'graphite.render': ('target', 'target[]'), 'graphite.find': ('query',)}
 GRAPHITE_CLUSTER_RE = re.compile(r'ceph\.cluster\.([a-zA-Z0-9-]+)')
@@ -199,8 +200,8 @@ class Hub:
             return self._respond(request, merge_keys(lists), missing)
         if action == 'server.get':
             return self._found(request, local, lambda found: merge_servers([[f] for f in found])[0], every=True)
-        if action == 'request.cancel':
-            return self._cancel(request, local)
+        if action in OWNER_WRITES:
+            return self._owner_write(request, local)
         return self._found(request, local, lambda found: found[0])
 
     def _cluster_object(self, record: Dict[str, Any]) -> Dict[str, Any]:
@@ -291,18 +292,20 @@ class Hub:
         assert not_found is not None
         raise not_found
 
-    def _cancel(self, request: ApiRequest, local: Local) -> Any:
-        """``request/<id>/cancel`` on whichever cluster runs the request."""
+    def _owner_write(self, request: ApiRequest, local: Local) -> Any:
+        """``request/<id>/cancel``, ``key/<id>`` PATCH and DELETE on whichever cluster has the object: this one,
+        else the first member whose GET of it answers 200."""
         try:
             return local(request)
         except ApiError as e:
             if e.status != 404:
                 raise
             not_found = e
+        object_path = request.path[:-len('/cancel')] if request.path.endswith('/cancel') else request.path
         for record in self.members.records():
             fsid = record['fsid']
             try:
-                status, _ = self.members.get_json(fsid, request.path.rsplit('/cancel', 1)[0])
+                status, _ = self.members.get_json(fsid, object_path)
             except MemberError:
                 continue
             if status == 200:
