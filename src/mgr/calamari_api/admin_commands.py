@@ -207,3 +207,44 @@ def history_status(mgr: Any) -> HandleCommandResult:
 def version(mgr) -> HandleCommandResult:
     """Show the calamari_api version this mgr runs (the package's, once the mgr restarted after an upgrade)"""
     return HandleCommandResult(0, VERSION, '')
+
+
+@cli_write_command(f'{PREFIX} cluster-add')
+def cluster_add(mgr, url: str, tls_name: str = '', inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Add (or update: a new URL, token or CA) a member cluster: its calamari_api URL; -i <file> holds an API
+    token made there, then optionally its CA certificate (PEM); --tls-name: the name its certificate carries,
+    when not the URL's host"""
+    from .members import MemberError, parse_member_input
+    members = mgr.services.members
+    try:
+        token, ca = parse_member_input(inbuf)
+        record = members.probe(url, token, ca=ca, tls_name=tls_name)
+    except ValueError as e:
+        return _err(str(e))
+    except MemberError as e:
+        return _err(str(e), -errno.EHOSTUNREACH)
+    if record['fsid'] == mgr.services.cluster.fsid:
+        return _err(f'{record["url"]} serves this cluster ({record["fsid"]}), not another one')
+    try:
+        added = members.add(record)
+    except ValueError as e:
+        return _err(str(e), -errno.ENOSPC)
+    verb = 'added' if added else 'updated'
+    return HandleCommandResult(0, json.dumps({k: record.get(k) for k in ('fsid', 'name', 'url', 'release')}),
+                               f"Cluster {record.get('name')} ({record['fsid']}) {verb}")
+
+
+@cli_read_command(f'{PREFIX} cluster-ls')
+def cluster_ls(mgr) -> HandleCommandResult:
+    """List the member clusters: URL, fsid, name, release, reachable, last contact (never the token)"""
+    members = [dict(m, last_contact=isoformat(m['last_contact']) if m['last_contact'] else None)
+               for m in mgr.services.members.public()]
+    return HandleCommandResult(0, json.dumps(members), '')
+
+
+@cli_write_command(f'{PREFIX} cluster-rm')
+def cluster_rm(mgr, fsid: str) -> HandleCommandResult:
+    """Remove a member cluster (its token is forgotten here; revoke it on the member)"""
+    if not mgr.services.members.remove(fsid):
+        return _err(f'Cluster {fsid} is not a member', -errno.ENOENT)
+    return HandleCommandResult(0, '', f'Cluster {fsid} removed')

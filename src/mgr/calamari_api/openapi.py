@@ -9,6 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import routes as route_table
+from .hub import MERGED, MISSING_HEADER
 from .schemas import MODIFY_NEEDS_BODY, RESOURCES, any_case, request_schema, response_schema
 from .version import VERSION
 
@@ -142,7 +143,8 @@ RESPONSES: Dict[str, Dict[str, Any]] = {
                   DETAIL),
     '429-in-flight': _error('This user or token has as many unfinished requests as max_requests_in_flight allows '
                             '(Retry-After)', DETAIL),
-    '503': _error('The cluster cannot answer right now, or this mgr is a standby', ERROR),
+    '503': _error('The cluster cannot answer right now, this mgr is a standby, or a member cluster (see '
+                  '"Several clusters" in the README) did not answer in time', ERROR),
     '503-empty': {'description': 'Only the host of the active mgr serves its logs (an empty body, as in Calamari '
                                  'when no minion could)'},
 }
@@ -224,6 +226,10 @@ def _responses(route: route_table.Route) -> Dict[str, Any]:
         codes.append('429-in-flight')     # every write that becomes a tracked request (requests.TooManyInFlight)
     if route.param_names and '404-empty' not in codes:
         codes.append('404')         # an unknown fsid; any path value outside its pattern matches no route
+    if route.action in MERGED:
+        success['headers'] = {MISSING_HEADER: {
+            'description': 'with member clusters: the fsids (comma-separated) of the members that could not be '
+                           'asked, whose items are missing', 'schema': {'type': 'string'}}}
     responses: Dict[str, Any] = {str(status): success}
     for code in sorted(set(codes)):
         responses[code[:3]] = dict(RESPONSES[code])

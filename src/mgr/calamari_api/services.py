@@ -6,6 +6,7 @@ from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .hosts import Hosts
+from .members import Members
 from .mon_queries import MonQueries
 from .operations.resume import resumers
 from .requests import RequestEngine
@@ -37,6 +38,7 @@ class Services:
                                       max_in_flight=lambda: option('max_requests_in_flight') or 0)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
         self.restful = Restful(self)
+        self.members = Members(self.store, self.events)
 
     def _fault(self, point: str) -> None:
         """Test only: the fault-injection test's kill points (module option ``fault_kill_at``, off by default)."""
@@ -51,9 +53,11 @@ class Services:
         self.event_generator.start()
         self.requests.start()
         self.history.start()
+        self.members.start()
 
     def stop(self) -> None:
         """Called when the module stops."""
+        self.members.stop()
         self.history.stop()
         self.event_generator.stop()
         self.requests.stop()

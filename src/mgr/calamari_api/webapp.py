@@ -16,6 +16,7 @@ from .cluster import MAX_AGE
 from .controllers import load_controllers
 from .http import ApiError, ApiRequest, RawResponse, Response, bad_request, detail, not_found_object, render_json
 from .fast_path import FastPath
+from .hub import Hub
 from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ class CalamariApp:
         self.services = services
         self.controllers = load_controllers(services)
         self.responses = ResponseCache(services.cluster.generations, MAX_AGE)
+        self.hub = Hub(services)
         self.endpoints: List[Endpoint] = []
         self.dispatcher = OwnConfigDispatcher()
         self._build()
@@ -336,8 +338,13 @@ class CalamariApp:
             raise detail(405, f"Method '{method}' not allowed.")
         route, handler = endpoint.actions[lookup]
         params = {name: cherrypy.request.params[name] for name in route.param_names}
+        member = self.hub.member_fsid(params) or self.hub.graphite_member(route, request)
+        if member is not None:
+            return self.hub.forward(member, request, route)     # another cluster's: it answers (hub.py)
         if 'fsid' in params:
             self.check_fsid(params['fsid'], route)
+        if self.hub.merges(route):
+            return self.hub.merged(route, request, params, lambda req: handler(req, **params))
         deps = getattr(handler, 'cache_deps', None)
         if deps and lookup == 'GET':
             if method == 'GET':
