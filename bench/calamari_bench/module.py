@@ -2,7 +2,7 @@
 and server settings (``floor.BenchFloor``); ``GET /<n>`` answers n bytes.  Option ``port`` (0: off)."""
 import logging
 import threading
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from mgr_module import MgrModule, Option
 
@@ -15,6 +15,7 @@ RETRY_SECONDS = 3.0
 
 
 class Module(MgrModule):
+    NOTIFY_TYPES: List[Any] = []       # none (without the member Pacific's mgr logs an error at every start)
     MODULE_OPTIONS = [
         Option(name='port', type='int', default=0, min=0, max=65535, desc='serve the floor on this port (0: off)'),
         Option(name='addr', type='str', default='::', desc='address to listen on'),
