@@ -265,7 +265,8 @@ def install() -> None:
     fake.BasePyOSDMapIncremental = object
     fake.BasePyCRUSH = object
     sys.modules['ceph_module'] = fake
-    # this checkout's module first: a calamari_api installed beside mgr_module.py must not shadow it
+    # this checkout's module first: a calamari_api installed in the stock module folder must not shadow it
     for path in (MGR_PATH, os.path.join(REPO, 'src', 'mgr')):
-        if path not in sys.path:
-            sys.path.insert(0, path)
+        if path in sys.path:
+            sys.path.remove(path)
+        sys.path.insert(0, path)

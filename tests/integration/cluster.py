@@ -16,6 +16,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')
 # The Ceph release the tier runs on: `system` (the machine's own Ceph) or `tentacle` (tools/run-tests sets it).
 RELEASE = os.environ.get('CALAMARI_TEST_RELEASE', 'system')
+# The module the test clusters load: the checkout's, or the directory CALAMARI_TEST_MODULE_SRC names, e.g. the
+# installed package's /usr/share/ceph/mgr/calamari_api (`tools/run-tests package`).
+MODULE_SRC = os.environ.get('CALAMARI_TEST_MODULE_SRC', '')
 
 
 # Ports a cluster may use: mon a, b, c on mon_port, +1, +2; mgr x, y's API on api_port, +1, the dashboard's and
@@ -68,7 +71,8 @@ class RealCluster:
 
     def up(self, *extra: str) -> None:
         try:
-            self.launcher('up', '--release', self.release_wanted, *extra)
+            self.launcher('up', '--release', self.release_wanted, *(['--module-src', MODULE_SRC] if MODULE_SRC else []),
+                          *extra)
         except Exception:
             self.launcher('down')       # leave no daemons behind (the logs stay in the directory)
             raise

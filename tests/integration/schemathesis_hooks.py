@@ -169,11 +169,6 @@ def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool
     operation = case.operation
     key = (operation.method.upper(), operation.path)
     status = getattr(response, 'status_code', None)
-    # ignored_auth sends each operation an invalid bearer token once; past 50 failed tokens from one address in
-    # five minutes the API's brute-force throttle answers those probes 429 + Retry-After (tokens.py), before it
-    # looks at the token.  The tool counts only 401/403 as a refusal; a 429 is one too.
-    if code == 'ST401' and 'got `429 ' in getattr(failure, 'message', ''):
-        return False
     if code == 'ST202' and status == 400:
         text = _text(response)
         pattern = STATE_400.get(key) or STATE_400.get((key[0], key[1].replace('/api/v1/', '/api/v2/')))

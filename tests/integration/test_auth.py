@@ -71,9 +71,9 @@ def test_every_unsafe_route_needs_the_csrf_token(cluster, fsid, sweeper):
 
 def test_readonly_user_everywhere(cluster, fsid):
     name = 'ro-' + uuid.uuid4().hex[:8]
-    cluster.create_user(name, 'ro-pw', 'readonly')
+    cluster.create_user(name, 'ro-password', 'readonly')
     try:
-        assert check_readonly_everywhere(cluster.client(username=name, password='ro-pw'), fsid) >= 30
+        assert check_readonly_everywhere(cluster.client(username=name, password='ro-password'), fsid) >= 30
     finally:
         cluster.ceph('calamari-api', 'user-delete', name)
 
@@ -103,9 +103,9 @@ def test_allow_header_for_a_superuser(client, fsid):
 
 def test_user_without_role(cluster):
     name = 'norole-' + uuid.uuid4().hex[:8]
-    cluster.create_user(name, 'nr-pw', 'none')
+    cluster.create_user(name, 'nr-password', 'none')
     try:
-        client = cluster.client(username=name, password='nr-pw')
+        client = cluster.client(username=name, password='nr-password')
         for url in ('/api/v2/cluster', '/api/v2/user/me', '/api/v1/user/me', '/api/v2/'):
             assert (client.get(url).status_code, client.get(url).json()) == (403, DENIED), url
         assert client.get('/api/v2/info').status_code == 200
@@ -120,7 +120,7 @@ def test_user_without_role(cluster):
 @pytest.mark.parametrize('version', ['v2', 'v1'])
 def test_calamari_client_sequence(cluster, header, version):
     name = 'seq-' + uuid.uuid4().hex[:8]
-    cluster.create_user(name, 'seq-pw', 'read/write')
+    cluster.create_user(name, 'seq-password', 'read/write')
     try:
         client = HttpClient(cluster.url)
         response = client.get(f'/api/{version}/auth/login/')                       # 1. GET, read the cookie
@@ -131,7 +131,7 @@ def test_calamari_client_sequence(cluster, header, version):
         assert 'httponly' not in cookie_line(response, 'XSRF-TOKEN')
         assert 'secure' not in cookie_line(response, 'calamari_sessionid')        # plain HTTP dev cluster
         response = client.post(f'/api/{version}/auth/login/',                      # 2. POST with the header
-                               {'username': name, 'password': 'seq-pw', 'next': '/dashboard/'},
+                               {'username': name, 'password': 'seq-password', 'next': '/dashboard/'},
                                csrf=False, headers={header: token, 'Content-Type': 'application/json'})
         assert response.status_code == 200 and response.json() == {}
         assert response.cookies['calamari_sessionid'] != first_session
@@ -165,15 +165,15 @@ def test_login_errors(anon):
 
 def test_user_resource(client, cluster):
     name = 'made-' + uuid.uuid4().hex[:8]
-    response = client.post('/api/v2/user', {'username': name, 'password': 'made-pw', 'email': 'm@example.com'})
+    response = client.post('/api/v2/user', {'username': name, 'password': 'made-password', 'email': 'm@example.com'})
     assert response.status_code == 201
     created = response.json()
     assert created == {'id': created['id'], 'username': name, 'email': 'm@example.com'}
     assert {'username': name, 'email': 'm@example.com', 'role': 'read/write', 'id': created['id']} in \
         cluster.ceph_json('calamari-api', 'user-list')
-    again = client.post('/api/v2/user', {'username': name, 'password': 'x'})
+    again = client.post('/api/v2/user', {'username': name, 'password': 'x-password'})
     assert again.status_code == 400 and again.json() == {'username': ['User with this Username already exists.']}
-    made = cluster.client(username=name, password='made-pw')
+    made = cluster.client(username=name, password='made-password')
     response = made.patch(f'/api/v2/user/{created["id"]}', {'email': 'other@example.com'})
     assert response.status_code == 200 and response.json()['email'] == 'other@example.com'
     response = client.patch(f'/api/v2/user/{created["id"]}', {'password': 'hijack'})
@@ -190,15 +190,15 @@ def test_user_resource(client, cluster):
 
 def test_password_change_keeps_only_the_current_session(cluster):
     name = 'pw-' + uuid.uuid4().hex[:8]
-    cluster.create_user(name, 'old-pw', 'read/write')
+    cluster.create_user(name, 'old-password', 'read/write')
     try:
-        current, other = (cluster.client(username=name, password='old-pw') for _ in range(2))
+        current, other = (cluster.client(username=name, password='old-password') for _ in range(2))
         me = current.get('/api/v1/user/me').json()
-        assert current.put('/api/v1/user/me', dict(me, password='new-pw')).status_code == 200
+        assert current.put('/api/v1/user/me', dict(me, password='new-password')).status_code == 200
         assert current.get('/api/v2/user/me').status_code == 200
         assert other.get('/api/v2/user/me').status_code == 403
-        assert HttpClient(cluster.url).login(name, 'old-pw').status_code == 401
-        assert HttpClient(cluster.url).login(name, 'new-pw').status_code == 200
+        assert HttpClient(cluster.url).login(name, 'old-password').status_code == 401
+        assert HttpClient(cluster.url).login(name, 'new-password').status_code == 200
     finally:
         cluster.ceph('calamari-api', 'user-delete', name)
 
@@ -235,11 +235,11 @@ def test_no_session_id_in_the_mgr_log(cluster):
 
 def test_sessions_and_users_survive_mgr_failover(cluster):
     name = 'fo-' + uuid.uuid4().hex[:8]
-    cluster.create_user(name, 'fo-pw', 'read/write')
+    cluster.create_user(name, 'fo-password', 'read/write')
     try:
-        client = cluster.client(username=name, password='fo-pw')
+        client = cluster.client(username=name, password='fo-password')
         admin = cluster.client()
-        made = admin.post('/api/v2/user', {'username': name + 'b', 'password': 'pw2'}).json()
+        made = admin.post('/api/v2/user', {'username': name + 'b', 'password': 'password2'}).json()
         users_before = admin.get('/api/v2/user').json()
         cluster.restart_active_mgr()
         me = client.get('/api/v2/user/me')
@@ -247,7 +247,7 @@ def test_sessions_and_users_survive_mgr_failover(cluster):
         assert client.patch('/api/v2/user/me', {'email': 'after@example.com'}).status_code == 200
         assert admin.get('/api/v2/user').json() == [dict(u, email='after@example.com') if u['username'] == name
                                                     else u for u in users_before]
-        assert HttpClient(cluster.url).login(name + 'b', 'pw2').status_code == 200
+        assert HttpClient(cluster.url).login(name + 'b', 'password2').status_code == 200
         assert admin.delete(f'/api/v2/user/{made["id"]}').status_code == 204
     finally:
         cluster.ceph('calamari-api', 'user-delete', name)

@@ -2,8 +2,8 @@
 token's role on every route (a read-only token refused every write), no CSRF, 401 + WWW-Authenticate for missing,
 malformed, unknown, revoked and expired tokens, throttling, batched "last use", logging, and a mgr failover.
 
-Failed token attempts are throttled per client address; the tests that fail on purpose connect from their own
-127.0.0.x address, so the others (from 127.0.0.1) never meet a throttle."""
+Failed token attempts are counted per client address (past a limit they are no longer logged, and stay 401s); the
+tests that fail on purpose connect from their own 127.0.0.x address."""
 import datetime
 import hashlib
 import json
@@ -125,9 +125,9 @@ def test_superuser_token(cluster, fsid, make_token):
     response = client.post(f'/api/v2/cluster/{fsid}/cli', {'command': 'osd pool ls'})
     assert response.status_code == 200 and response.json()['status'] == 0
     name = 'bytoken-' + uuid.uuid4().hex[:8]
-    response = client.post('/api/v2/user', {'username': name, 'password': 'made-pw'})
+    response = client.post('/api/v2/user', {'username': name, 'password': 'made-password'})
     assert response.status_code == 201
-    assert HttpClient(cluster.url).login(name, 'made-pw').status_code == 200
+    assert HttpClient(cluster.url).login(name, 'made-password').status_code == 200
     assert client.delete(f"/api/v2/user/{response.json()['id']}").status_code == 204
     assert client.get('/api/v2/user').headers['Allow'] == 'GET, POST, HEAD, OPTIONS'
 
@@ -200,22 +200,21 @@ def test_revocation_takes_effect_at_once(cluster, make_token):
     assert (response.status_code, response.json()) == (401, INVALID)
 
 
-def test_failed_tokens_are_throttled(cluster, make_token):
+def test_failed_tokens_are_401_and_never_lock_out_a_valid_one(cluster, make_token):
+    """Issue 23: a bad token is a 401 however often its address failed (past 50 in five minutes only its log line
+    stops); a valid token from that address still works."""
     name, token = make_token('readonly')
     source = '127.0.4.10'
     guesser = bearer(cluster, 'calapi_guess', source=source)
-    for i in range(50):
-        assert guesser.get('/api/v2/cluster').status_code == 401, i
-    response = guesser.get('/api/v2/cluster')
-    assert response.status_code == 429 and 0 < int(response.headers['Retry-After']) <= 300
-    assert response.json()['detail'].startswith('Request was throttled. Expected available in ')
-    assert bearer(cluster, token, source=source).get('/api/v2/cluster').status_code == 429   # even a good one
-    assert bearer(cluster, token).get('/api/v2/cluster').status_code == 200                # other addresses: no
+    for i in range(55):
+        response = guesser.get('/api/v2/cluster')
+        assert (response.status_code, response.json()) == (401, INVALID), i
+    assert bearer(cluster, token, source=source).get('/api/v2/cluster').status_code == 200
     assert HttpClient(cluster.url, source_address=source).login(            # logins are throttled apart
         cluster.admin['username'], cluster.admin['password']).status_code == 200
     log_text = mgr_log(cluster)
     assert f'API token refused from {source} (unknown)' in log_text
-    assert f'API token refused for address {source}: too many failed attempts' in log_text
+    assert f'API token failures from {source}: 50 in 300s' in log_text
 
 
 # -- last use, logging, failover ---------------------------------------------------------------

@@ -18,6 +18,14 @@ Module._register_options('calamari_api')    # what ceph-mgr does when it loads t
 Module._register_commands('calamari_api')
 
 ADMIN = ('admin', 'admin-password')
+# The unit tier hashes passwords in most tests: with the production scrypt parameters (auth.SCRYPT, about 0.3 s a
+# hash on an idle core) it took minutes.  Cheap parameters here; tests/unit/test_auth.py checks the real ones.
+TEST_SCRYPT = {'n': 2 ** 10, 'r': 8, 'p': 1}
+
+
+@pytest.fixture(autouse=True)
+def cheap_scrypt(monkeypatch):
+    monkeypatch.setattr('calamari_api.auth.SCRYPT', dict(TEST_SCRYPT))
 
 
 @pytest.fixture

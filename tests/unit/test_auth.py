@@ -388,14 +388,14 @@ def test_sessions_and_users_survive_a_restart(web, services, module, clock):
     assert client.get('/api/v2/user/me').json()['username'] == 'alice'
     assert client.patch('/api/v2/user/me', {'email': 'new@example.com'}).status_code == 200
     assert services.auth.user_by_name('alice').email == 'new@example.com'
-    services.auth.create_user('bob', 'bob-pw')
+    services.auth.create_user('bob', 'bob-password')
     assert services.auth.user_by_name('bob').id == 2
 
 
 def test_user_ids_are_not_reused(auth):
-    bob = auth.create_user('bob', 'pw')
+    bob = auth.create_user('bob', 'password')
     auth.delete_user(bob.id)
-    assert auth.create_user('carol', 'pw').id == bob.id + 1
+    assert auth.create_user('carol', 'password').id == bob.id + 1
 
 
 def test_login_with_a_form_body(web):

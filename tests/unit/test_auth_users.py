@@ -61,20 +61,20 @@ def test_create(admin, app, services):
 
 
 def test_create_without_email(admin):
-    response = admin.post('/api/v2/user', {'username': 'dave', 'password': 'pw'})
+    response = admin.post('/api/v2/user', {'username': 'dave', 'password': 'password'})
     assert response.status_code == 201 and response.json()['email'] == ''
 
 
 @pytest.mark.parametrize('body, errors', [
     ({}, {'username': ['This field is required.'], 'password': ['This field is required.']}),
     ({'username': 'x', 'password': ''}, {'password': ['This field is required.']}),
-    ({'username': 'bad name!', 'password': 'pw'},
+    ({'username': 'bad name!', 'password': 'password'},
      {'username': ['Enter a valid username. This value may contain only letters, numbers and @/./+/-/_ characters.']}),
-    ({'username': 'u' * 31, 'password': 'pw'},
+    ({'username': 'u' * 31, 'password': 'password'},
      {'username': ['Ensure this value has at most 30 characters (it has 31).']}),
-    ({'username': 'ok', 'password': 'pw', 'email': 'not-an-email'}, {'email': ['Enter a valid email address.']}),
+    ({'username': 'ok', 'password': 'password', 'email': 'not-an-email'}, {'email': ['Enter a valid email address.']}),
     ({'username': 'ok', 'password': 42}, {'password': ['Not a valid string.']}),
-    ({'username': 'admin', 'password': 'pw'}, TAKEN),
+    ({'username': 'admin', 'password': 'password'}, TAKEN),
 ])
 def test_create_validation(admin, body, errors):
     response = admin.post('/api/v2/user', body)
@@ -82,7 +82,7 @@ def test_create_validation(admin, body, errors):
 
 
 def test_only_superusers_create_and_delete(writer, services, make_client):
-    response = writer.post('/api/v2/user', {'username': 'eve', 'password': 'pw'})
+    response = writer.post('/api/v2/user', {'username': 'eve', 'password': 'password'})
     assert response.status_code == 403 and response.json() == DENIED
     make_client('superuser', 'admin')
     admin_id = user_id(services, 'admin')
@@ -173,17 +173,17 @@ def cli(module, prefix, inbuf=None, **args):
 
 def test_cli_user_lifecycle(module, services, app):
     assert cli(module, 'user-create', username='ops')[0] != 0                 # no -i
-    rc, out, _ = cli(module, 'user-create', 'ops-pw\n', username='ops', role='readonly', email='ops@example.com')
+    rc, out, _ = cli(module, 'user-create', 'ops-password\n', username='ops', role='readonly', email='ops@example.com')
     assert rc == 0 and json.loads(out)['role'] == 'readonly'
-    assert cli(module, 'user-create', 'x', username='ops')[0] != 0            # exists
-    assert cli(module, 'user-create', 'x', username='bad name')[0] != 0
-    assert cli(module, 'user-create', 'x', username='r', role='king')[0] != 0
-    assert can_login(app, 'ops', 'ops-pw')                                     # trailing newline stripped
+    assert cli(module, 'user-create', 'x-password', username='ops')[0] != 0            # exists
+    assert cli(module, 'user-create', 'x-password', username='bad name')[0] != 0
+    assert cli(module, 'user-create', 'x-password', username='r', role='king')[0] != 0
+    assert can_login(app, 'ops', 'ops-password')                                     # trailing newline stripped
     users = json.loads(cli(module, 'user-list')[1])
     assert {'id': users[0]['id'], 'username': 'ops', 'email': 'ops@example.com', 'role': 'readonly'} in users
 
     client = WsgiClient(app.wsgi)
-    client.login('ops', 'ops-pw')
+    client.login('ops', 'ops-password')
     assert cli(module, 'user-set-role', username='ops', role='superuser')[0] == 0
     assert services.auth.user_by_name('ops').superuser
     assert cli(module, 'user-set-role', username='ops', role='none')[0] == 0

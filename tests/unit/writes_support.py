@@ -11,8 +11,8 @@ def drained(services, monkeypatch):
     engine = services.requests
     submit = engine.submit
 
-    def submit_and_drain(operation):
-        request_id = submit(operation)
+    def submit_and_drain(operation, **who):
+        request_id = submit(operation, **who)
         engine.tick()
         return request_id
     monkeypatch.setattr(engine, 'submit', submit_and_drain)

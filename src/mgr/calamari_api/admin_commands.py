@@ -17,6 +17,7 @@ from .auth import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair
+from .version import VERSION
 
 PREFIX = 'calamari-api'
 
@@ -76,7 +77,10 @@ def user_set_password(mgr, username: str, inbuf: Optional[str] = None) -> Handle
     user = _find(mgr, username)
     if user is None:
         return _err(f'User {username!r} does not exist', -errno.ENOENT)
-    mgr.services.auth.update_user(user.id, password=password)
+    try:
+        mgr.services.auth.update_user(user.id, password=password)
+    except ValueError as e:
+        return _err(str(e))
     return HandleCommandResult(0, '', f'Password of {username!r} changed')
 
 
@@ -186,7 +190,20 @@ def dump_maps(mgr) -> HandleCommandResult:
     return HandleCommandResult(0, json.dumps(maps, indent=1, sort_keys=True), '')
 
 
+@cli_read_command(f'{PREFIX} dump-mgr-command-sources')
+def dump_mgr_command_sources(mgr) -> HandleCommandResult:
+    """Dump the mgr data the mgr-served commands (df, pg dump, osd perf, ...) are answered from (for fixtures)"""
+    from .mgr_commands import source_names
+    return HandleCommandResult(0, json.dumps({name: mgr.get(name) for name in source_names()}, sort_keys=True), '')
+
+
 @cli_read_command(f'{PREFIX} history-status')
 def history_status(mgr: Any) -> HandleCommandResult:
     """Show the graphite history: interval, retention, series kept, the bytes of their rings, CPU of the last sample"""
     return HandleCommandResult(0, json.dumps(mgr.services.history.status()), '')
+
+
+@cli_read_command(f'{PREFIX} version')
+def version(mgr) -> HandleCommandResult:
+    """Show the calamari_api version this mgr runs (the package's, once the mgr restarted after an upgrade)"""
+    return HandleCommandResult(0, VERSION, '')

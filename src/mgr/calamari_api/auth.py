@@ -9,6 +9,7 @@ Nothing here logs a password, a session id or a CSRF token.
 """
 import hashlib
 import hmac
+import ipaddress
 import logging
 import math
 import re
@@ -34,21 +35,34 @@ USERNAME_MAX = 30
 EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 EMAIL_MAX = 75
 NOT_AUTHENTICATED = 'Authentication credentials were not provided.'
-SCRYPT = {'n': 2 ** 14, 'r': 8, 'p': 1}
+# OWASP's Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1, or an equal-cost variant; N=2^14, r=8, p=5 is
+# the one listed with the least memory (16 MiB a hash, 128 MiB for N=2^17), which matters inside ceph-mgr.  Hashes
+# made with other parameters (2^14/8/1 before) are made again at the user's next successful login.
+SCRYPT = {'n': 2 ** 14, 'r': 8, 'p': 5}
+SCRYPT_AT_ONCE = threading.BoundedSemaphore(2)      # hashes computed at the same time (each takes 128*r*N bytes)
 DEFAULT_SESSION_EXPIRE = 1209600.0                   # two weeks, Django's SESSION_COOKIE_AGE
+DEFAULT_SESSION_IDLE = 3600.0                        # option session_idle_timeout (0: off)
+DEFAULT_PASSWORD_MIN_LENGTH = 8                      # option password_min_length
 MAX_SESSIONS_PER_USER = 64                           # oldest sessions of a user are ended beyond this
 
 
 class Throttle:
-    """Failed logins per key (``user:<name>``, ``addr:<ip>``) within a sliding window.  A key with ``limit``
-    failures in the last ``window`` seconds is refused until the oldest of them leaves the window."""
+    """Failed attempts per key within a sliding window.  A key with ``limit`` failures in the last ``window``
+    seconds is refused until the oldest of them leaves the window.  Keys (``<kind>:<what>``):
+    - ``user:<address>|<name>``: failed logins for one user from one address (5): failures elsewhere never lock a
+      user out here, so nobody can lock ``admin`` out everywhere;
+    - ``addr:<address>``: failed logins from one address, whatever the user (50): password guessing;
+    - ``bearer:<address>``: failed API tokens from one address (50): only their logging stops at the limit, a
+      failed token is always a 401 and a valid one always works (tokens are 256-bit: there is nothing to guess).
+    An address is the client's IPv4 address, or its IPv6 /64 (one host can hold a whole /64)."""
 
     def __init__(self, clock: Callable[[], float], window: float = 300.0, user_limit: int = 5,
                  addr_limit: int = 50, max_keys: int = 10000) -> None:
         self._clock = clock
         self.window = window
         # bearer:<ip> counts failed API tokens apart from failed logins, with the same per-address limit
-        self.limits = {'user': user_limit, 'addr': addr_limit, 'bearer': addr_limit}
+        # restful:<ip> counts failed restful keys (restful/app.py), with the same per-address limit
+        self.limits = {'user': user_limit, 'addr': addr_limit, 'bearer': addr_limit, 'restful': addr_limit}
         self._max_keys = max_keys
         self._failures: Dict[str, List[float]] = {}
         self._lock = threading.Lock()
@@ -102,23 +116,52 @@ class Throttle:
         return len(self._failures)
 
 
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # hashlib's default maxmem (32 MiB) is below what larger N need: 128*r*(N+p+2) bytes, plus room
+    with SCRYPT_AT_ONCE:
+        return hashlib.scrypt(password.encode('utf-8'), salt=salt, n=n, r=r, p=p, dklen=dklen,
+                              maxmem=128 * r * (n + p + 2) + (1 << 20))
+
+
+def client_key(addr: str) -> str:
+    """The address a throttle counts: an IPv4 address as it is, an IPv6 one as its /64 (IPv4-mapped: the IPv4)."""
+    try:
+        ip = ipaddress.ip_address(addr.split('%', 1)[0])
+    except ValueError:
+        return addr[:64]
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped
+        return str(mapped) if mapped else str(ipaddress.ip_network(f'{ip}/64', strict=False))
+    return str(ip)
+
+
+def login_keys(username: str, addr: str) -> Tuple[str, str]:
+    """The throttle keys of a login attempt: this user from this address, and this address."""
+    where = client_key(addr)
+    return f'user:{where}|{username[:256]}', f'addr:{where}'
+
+
 def hash_password(password: str, salt: Optional[bytes] = None) -> str:
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode('utf-8'), salt=salt, dklen=32, **SCRYPT)
+    digest = _scrypt(password, salt, dklen=32, **SCRYPT)
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64encode(salt).decode()}${b64encode(digest).decode()}"
 
 
 def check_password(password: str, encoded: str) -> bool:
     try:
         algo, n, r, p, salt, digest = encoded.split('$')
-        if algo != 'scrypt':
+        if algo != 'scrypt' or int(n) > 2 ** 20 or int(r) > 32 or int(p) > 64:
             return False
         expected = b64decode(digest)
-        actual = hashlib.scrypt(password.encode('utf-8'), salt=b64decode(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
-    except (ValueError, TypeError):
+        actual = _scrypt(password, b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected))
+    except (ValueError, TypeError, MemoryError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+def needs_rehash(encoded: str) -> bool:
+    """Whether a stored hash was made with other parameters than SCRYPT's."""
+    return encoded.split('$')[:4] != ['scrypt', str(SCRYPT['n']), str(SCRYPT['r']), str(SCRYPT['p'])]
 
 
 def username_errors(username: Any) -> List[str]:
@@ -214,12 +257,36 @@ class Auth:
             value = DEFAULT_SESSION_EXPIRE
         return value if value > 0 else DEFAULT_SESSION_EXPIRE
 
+    def session_idle_timeout(self) -> float:
+        """Seconds a session may go unused (0: no idle timeout)."""
+        try:
+            value = float(self._option('session_idle_timeout') if self._option('session_idle_timeout') is not None
+                          else DEFAULT_SESSION_IDLE)
+        except (TypeError, ValueError):
+            value = DEFAULT_SESSION_IDLE
+        return max(value, 0.0)
+
+    def password_errors(self, password: str) -> List[str]:
+        """The password length rule (option password_min_length), in Django's validator words."""
+        try:
+            minimum = int(self._option('password_min_length') or DEFAULT_PASSWORD_MIN_LENGTH)
+        except (TypeError, ValueError):
+            minimum = DEFAULT_PASSWORD_MIN_LENGTH
+        if len(password) < minimum:
+            return [f'Ensure this value has at least {minimum} characters (it has {len(password)}).']
+        return []
+
+    def _idle(self, session: Dict[str, Any], now: float) -> bool:
+        idle = self.session_idle_timeout()
+        return idle > 0 and now - session.get('last_used', session.get('created', now)) > idle
+
     def expire_sessions(self) -> int:
         """Drop expired sessions and sessions of deleted users (memory and store); return how many."""
         now = self._clock()
         with self._lock:
             dead = self._pop_sessions([key for key, s in self._sessions.items()
-                                       if s.get('expires', 0) <= now or s.get('user_id') not in self._users])
+                                       if s.get('expires', 0) <= now or s.get('user_id') not in self._users
+                                       or self._idle(s, now)])
         self._delete_stored(dead)
         return len(dead)
 
@@ -264,7 +331,7 @@ class Auth:
     def create_user(self, username: str, password: str, email: str = '', role: Optional[str] = 'read/write') -> User:
         """Raise ValueError (bad field) or KeyError (username taken)."""
         role = self._check_role(role)
-        errors = username_errors(username) or email_errors(email)
+        errors = username_errors(username) or email_errors(email) or self.password_errors(password)
         if errors:
             raise ValueError(errors[0])
         password_hash = hash_password(password)     # slow: outside the lock
@@ -296,6 +363,8 @@ class Auth:
             errors = email_errors(changes['email'])
             if errors:
                 raise ValueError(errors[0])
+        if password is not None and self.password_errors(password):
+            raise ValueError(self.password_errors(password)[0])
         password_hash = hash_password(password) if password is not None else None
         with self._lock:
             record = dict(self._users[user_id])
@@ -341,7 +410,7 @@ class Auth:
     def login(self, request: ApiRequest, username: str, password: str) -> Tuple[str, str]:
         """Check credentials; return a new (session id, csrf token) or raise 401/429."""
         shown = username[:64]
-        keys = (f'user:{username[:256]}', f'addr:{request.remote_addr}')
+        keys = login_keys(username, request.remote_addr)
         self.throttle.refuse(keys, 'login', f'{shown!r} from {request.remote_addr}')
         user = self._verify(username, password)
         if user is None:
@@ -349,13 +418,15 @@ class Auth:
             log.warning('failed login for %r from %s', shown, request.remote_addr)
             raise ApiError(401, {'message': 'User authentication failed'})
         self.throttle.succeeded(keys[0])
+        self._rehash(user, password)
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             self.logout(old)
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(24)
         now = self._clock()
-        session = {'user_id': user.id, 'csrf': csrf, 'created': now, 'expires': now + self.session_expire()}
+        session = {'user_id': user.id, 'csrf': csrf, 'created': now, 'expires': now + self.session_expire(),
+                   'last_used': now}
         key = token_hash(session_id)
         self.expire_sessions()
         with self._lock:
@@ -366,6 +437,19 @@ class Auth:
         self._delete_stored(dropped)
         log.info('user %r logged in from %s', shown, request.remote_addr)
         return session_id, csrf
+
+    def _rehash(self, user: User, password: str) -> None:
+        """After a successful login: a hash made with older scrypt parameters is made again with SCRYPT's."""
+        if not needs_rehash(user.record.get('password', '')):
+            return
+        password_hash = hash_password(password)     # slow: outside the lock
+        with self._lock:
+            record = self._users.get(user.id)
+            if record is None or record.get('password') != user.record.get('password'):
+                return                              # deleted or changed meanwhile
+            self._save_user(dict(record, password=password_hash))
+        log.info('password hash of user %r upgraded to scrypt N=%d r=%d p=%d', user.username, SCRYPT['n'],
+                 SCRYPT['r'], SCRYPT['p'])
 
     def logout(self, session_id: Optional[str]) -> None:
         if not session_id:
@@ -383,15 +467,36 @@ class Auth:
         key = self.session_key(request)
         if key is None:
             return None
+        now = self._clock()
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
                 return None
-            if session['expires'] > self._clock() and session['user_id'] in self._users:
-                return session
-            ended = self._pop_sessions([key])
+            if session['expires'] > now and session['user_id'] in self._users and not self._idle(session, now):
+                persist = self._note_use(session, now)
+                if persist is None:
+                    return session
+            else:
+                persist = None
+                ended = self._pop_sessions([key])
+        if persist is not None:
+            self._store.set_json(f'session/{key}', persist)
+            return session
         self._delete_stored(ended)
         return None
+
+    def _note_use(self, session: Dict[str, Any], now: float) -> Optional[Dict[str, Any]]:
+        """Record a session's use (the caller holds the lock); what to write to the store when the stored last use
+        is older than a quarter of the idle timeout (1 to 15 minutes), else None: a KV write is a mon commit."""
+        session['last_used'] = now
+        idle = self.session_idle_timeout()
+        if idle <= 0:
+            return None
+        stored = session.get('stored_use', session.get('created', now))
+        if now - stored < min(max(idle / 4, 60.0), 900.0):
+            return None
+        session['stored_use'] = now
+        return dict(session)
 
     def session_csrf(self, request: ApiRequest) -> Optional[str]:
         session = self._session(request)

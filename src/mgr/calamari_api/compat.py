@@ -1,6 +1,7 @@
 """Every difference between the Ceph releases this module runs on, in one place.  The rest of the code reads
 as if there were one Ceph.  Supported: Pacific 16.2 and Tentacle 20.2 (each item says which release needs it)."""
-from typing import Any, Callable, List, Optional, Tuple
+import os
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import mgr_module
 
@@ -53,3 +54,43 @@ def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[
 def log_last_newest(entries: List[Any], num: int) -> List[Any]:
     """The newest ``num`` entries of a ``log last`` answer (Pacific's extra oldest one dropped)."""
     return entries[-num:] if num > 0 else []
+
+
+# -- the JSON of mgr-served commands (mgr_commands.py) -------------------------------------------------------
+class CliShape(NamedTuple):
+    """How a release's ``ceph`` CLI prints the mgr-served commands, where releases differ."""
+    pg_dump_ping_times: bool    # ``pg dump`` shows each OSD's ``network_ping_times`` in osd_stats
+
+
+CLI_SHAPES = {
+    'pacific': CliShape(pg_dump_ping_times=True),
+    'tentacle': CliShape(pg_dump_ping_times=False),     # Tentacle's pg dump leaves them out
+}
+RUNNING_CLI_SHAPE = CLI_SHAPES['tentacle' if hasattr(mgr_module, 'CLICommandBase') else 'pacific']
+
+
+def network_ping_times(entry: Optional[Dict[str, Any]]) -> List[Any]:
+    """An OSD's ``network_ping_times`` as Pacific's ``pg dump`` shows it, from its get('osd_ping_times') entry."""
+    return list((entry or {}).get('network_ping_times') or [])
+
+
+def osd_perf_stats(perf_stat: Dict[str, Any]) -> Dict[str, Any]:
+    """An OSD's ``perf_stats`` in ``osd perf``, from the ``perf_stat`` of its get('osd_stats') entry."""
+    return {key: perf_stat.get(key, 0) for key in
+            ('commit_latency_ms', 'apply_latency_ms', 'commit_latency_ns', 'apply_latency_ns')}
+
+
+# -- the restful module ---------------------------------------------------------------------------------------
+# Pacific ships the mgr ``restful`` module beside mgr_module.py (it owns the ``restful ...`` commands, enabled or
+# not); Tentacle removed it, so this module registers those commands there.
+RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))
+
+
+def all_perf_counters(mgr: Any) -> Any:
+    """Every daemon's (unlabeled) perf counters, {"osd.0": {path: schema + value}}, as restful's ``/perf`` gave them.
+
+    Pacific: ``get_all_perf_counters()``.  Tentacle: ``get_unlabeled_perf_counters()`` (the same shape;
+    ``get_perf_counters`` there is the labeled kind)."""
+    if hasattr(mgr, 'get_unlabeled_perf_counters'):                         # Tentacle
+        return mgr.get_unlabeled_perf_counters()
+    return mgr.get_all_perf_counters()                                      # Pacific

@@ -110,6 +110,7 @@ class ApiRequest:
         self.remote_addr = remote_addr
         self.cookies: Dict[str, str] = {}
         self.set_cookies: List[Any] = []   # filled by handlers that set cookies (auth)
+        self.audit: Dict[str, str] = {}    # fields a handler adds to its audit line (audit.py), values formatted
 
     def query_value(self, name: str, default: Optional[str] = None) -> Optional[str]:
         values = self.query.get(name)

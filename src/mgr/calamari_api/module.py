@@ -3,25 +3,39 @@
 import json
 import logging
 import threading
-from typing import Any, NamedTuple, Optional, Tuple
+import time
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
+from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
-from .server import HttpServer, ServerConfigError, public_uri
+from .server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
+    TlsSettings, public_uri
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
+CERT_CHECK_SECONDS = 3600.0         # how often a running server looks at its certificate's expiry again
 
 OPTIONS = [
     Option(name='server_addr', type='str', default='::', desc='address to listen on'),
     Option(name='server_port', type='int', default=8002, desc='port to listen on'),
     Option(name='ssl', type='bool', default=True, desc='serve HTTPS (certificate: create-self-signed-cert)'),
     Option(name='server_threads', type='int', default=4, min=2, max=64,
-           desc='HTTP worker threads (more keep more slow clients going at once; fewer serve fast clients faster: '
-                'they share one GIL, and each thread more adds hand-overs of it)'),
+           desc='HTTP worker threads (fewer serve fast clients faster: they share one GIL, and each thread more adds '
+                'hand-overs of it; slow clients hold none while they send their request)'),
     Option(name='session_expire', type='secs', default=1209600, desc='session lifetime in seconds'),
+    Option(name='session_idle_timeout', type='secs', default=3600, min=0,
+           desc='a session unused for this many seconds ends (0: only session_expire ends it)'),
+    Option(name='password_min_length', type='int', default=8, min=1, max=1024,
+           desc='shortest password accepted when a user is created or a password changed'),
+    Option(name='ssl_min_version', type='str', default=DEFAULT_TLS_MIN_VERSION, enum_allowed=list(TLS_VERSIONS),
+           desc='lowest TLS version served'),
+    Option(name='ssl_ciphers', type='str', default=DEFAULT_TLS_CIPHERS,
+           desc='TLS 1.2 cipher list (OpenSSL syntax; default: Mozilla intermediate, forward-secret only)'),
+    Option(name='ssl_cert_warn_days', type='int', default=30, min=0,
+           desc='raise CALAMARI_API_CERT_EXPIRING this many days before the certificate expires (0: never)'),
     Option(name='request_history', type='int', default=1000, min=10, desc='finished requests kept'),
     Option(name='request_timeout', type='secs', default=300, min=5,
            desc='a request step (mon command, PG creation) that takes longer fails'),
@@ -32,6 +46,19 @@ OPTIONS = [
                 'at 60); a change starts a new history'),
     Option(name='ui_path', type='str', default='',
            desc='a calamari-clients tree (login/, manage/, dashboard/, admin/) to serve at /; empty: none'),
+    Option(name='restful_enabled', type='bool', default=False,
+           desc="serve restful's API (the mgr restful module's URLs, keys and requests) on a listener of its own"),
+    Option(name='restful_server_addr', type='str', default='::', desc="address restful's API listens on"),
+    Option(name='restful_server_port', type='int', default=8003, desc="port restful's API listens on"),
+    Option(name='restful_ssl', type='bool', default=True, desc="serve restful's API over HTTPS"),
+    Option(name='restful_use_restful_cert', type='bool', default=False,
+           desc="serve restful's API with the certificate the restful module left (mgr/restful/<mgr id>/crt|key "
+                "or mgr/restful/crt|key); off: the one of restful create-self-signed-cert, else the module's"),
+    Option(name='allow_secret_commands', type='bool', default=False,
+           desc='let the cli route (and restful /request) run commands that reveal or change cluster secrets '
+                '(auth, config-key, ...: see command_policy.py)'),
+    Option(name='max_requests_in_flight', type='int', default=64, min=0,
+           desc='unfinished requests one user or token may have (429 beyond); 0: no cap'),
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
                 'body through the full path; not in the OpenAPI document)'),
@@ -48,19 +75,53 @@ def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
     return (cert, key) if cert and key else None
 
 
+def _tls_settings(mgr: Any) -> Optional[TlsSettings]:
+    """The TLS the server is started with: the stored certificate and key, the options; None without both."""
+    pem = _tls_pem(mgr)
+    if pem is None:
+        return None
+    return TlsSettings(pem[0], pem[1], str(mgr.get_module_option('ssl_min_version') or ''),
+                       str(mgr.get_module_option('ssl_ciphers') or ''))
+
+
+def cert_expiry_check(not_after: Optional[float], warn_days: int, now: float) -> Optional[Dict[str, Any]]:
+    """The CALAMARI_API_CERT_EXPIRING health check for a certificate valid until ``not_after``, or None."""
+    if not_after is None or warn_days <= 0 or not_after - now > warn_days * 86400:
+        return None
+    days = (not_after - now) / 86400
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(not_after))
+    summary = (f'calamari_api: the TLS certificate expired on {when}' if days <= 0 else
+               f'calamari_api: the TLS certificate expires in {max(days, 0):.0f} days ({when})')
+    return {'severity': 'warning', 'summary': summary, 'count': 1,
+            'detail': ['renew it: "ceph calamari-api set-ssl-certificate -i <pem>" and set-ssl-certificate-key, '
+                       'or create-self-signed-cert']}
+
+
 class ListenOptions(NamedTuple):
     """What the servers are started with; a change restarts them."""
     addr: str
     port: int
     ssl: bool
     threads: int
+    ssl_min_version: str
+    ssl_ciphers: str
+    restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
 def _listen_options(mgr: Any) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
+    restful = None
+    if mgr.get_module_option('restful_enabled'):
+        restful = (str(mgr.get_localized_module_option('restful_server_addr',
+                                                       mgr.get_module_option('restful_server_addr'))),
+                   int(mgr.get_localized_module_option('restful_server_port',
+                                                       mgr.get_module_option('restful_server_port'))),
+                   bool(mgr.get_module_option('restful_ssl')), bool(mgr.get_module_option('restful_use_restful_cert')))
     return ListenOptions(str(addr), int(port), bool(mgr.get_module_option('ssl')),
-                         int(mgr.get_module_option('server_threads')))
+                         int(mgr.get_module_option('server_threads')),
+                         str(mgr.get_module_option('ssl_min_version') or ''),
+                         str(mgr.get_module_option('ssl_ciphers') or ''), restful)
 
 
 class Module(MgrModule):
@@ -77,6 +138,9 @@ class Module(MgrModule):
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
+        self._restful_problem = ''      # why restful's listener is not serving, as last logged
+        self._health: Dict[str, Dict[str, Any]] = {}
+        self._cert_not_after: Optional[float] = None
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -107,11 +171,23 @@ class Module(MgrModule):
         while not self._stop.is_set():
             self._listening = options = _listen_options(self)
             server = self._start_server(app.wsgi, options)
-            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.
-            self._restart.wait(None if server else RETRY_SECONDS)
+            restful = self._start_restful(options)
+            self._cert_not_after = server.cert_not_after if server else None
+            # Not serving (port taken, e.g. by a standby that has not let go yet; no certificate): retry.  Serving:
+            # look at the certificate's expiry now and then.  Only restful's listener not serving (its port held by
+            # Pacific's restful module): retry it alone.
+            while True:
+                self._check_certificate()
+                restful_pending = bool(options.restful) and restful is None
+                wait = RETRY_SECONDS if not server or restful_pending else CERT_CHECK_SECONDS
+                if self._restart.wait(wait) or not server:
+                    break
+                if restful_pending:
+                    restful = self._start_restful(options)
             self._restart.clear()
-            if server:
-                server.stop()
+            for running in (server, restful):
+                if running:
+                    running.stop()
         self.services.stop()
 
     def _start_server(self, wsgi_app: Any, options: ListenOptions) -> Optional[HttpServer]:
@@ -122,17 +198,17 @@ class Module(MgrModule):
             if pem is None:
                 if not self._no_cert_reported:            # once, not at every retry
                     log.warning(NO_CERT)
-                    self.set_health_checks({'CALAMARI_API_NO_CERT': {
+                    self._set_health('CALAMARI_API_NO_CERT', {
                         'severity': 'warning', 'summary': 'calamari_api: no TLS certificate, not serving',
-                        'count': 1, 'detail': [NO_CERT]}})
+                        'count': 1, 'detail': [NO_CERT]})
                     self._no_cert_reported = True
                 self.set_uri('')
                 return None
         if self._no_cert_reported:
-            self.set_health_checks({})
+            self._set_health('CALAMARI_API_NO_CERT', None)
             self._no_cert_reported = False
         try:
-            server = HttpServer(wsgi_app, addr, port, ssl_pem=pem, threads=threads)
+            server = HttpServer(wsgi_app, addr, port, threads=threads, tls=_tls_settings(self) if ssl else None)
             server.start()
         except ServerConfigError as e:
             log.error('not serving: %s', e)
@@ -142,6 +218,53 @@ class Module(MgrModule):
         log.info('serving the Calamari API at %sapi/v2/', uri)
         return server
 
+    def _set_health(self, name: str, check: Optional[Dict[str, Any]]) -> None:
+        """Raise (a dict) or clear (None) one of the module's health checks, keeping the others."""
+        if check is None:
+            if self._health.pop(name, None) is None:
+                return
+        elif self._health.get(name) == check:
+            return
+        else:
+            self._health[name] = check
+        self.set_health_checks(dict(self._health))
+
+    def _check_certificate(self) -> None:
+        warn_days = int(self.get_module_option('ssl_cert_warn_days') or 0)
+        self._set_health('CALAMARI_API_CERT_EXPIRING', cert_expiry_check(self._cert_not_after, warn_days, time.time()))
+
+    def _start_restful(self, options: ListenOptions) -> Optional[HttpServer]:
+        """restful's listener (``restful/``).  Its URI is logged: ``ceph mgr services`` lists one URI per module, the
+        API's."""
+        if not options.restful:
+            return None
+        from .restful.app import RestfulApp
+        from .restful.tls import restful_pem
+        addr, port, ssl, restful_cert = options.restful
+        pem = restful_pem(self, self.services, restful_cert) if ssl else None
+        if ssl and pem is None:
+            self._restful_not_serving(f'ssl is on but no certificate is configured (restful_use_restful_cert: '
+                                      f'{restful_cert})')
+            return None
+        try:
+            tls = TlsSettings(pem[0], pem[1], options.ssl_min_version, options.ssl_ciphers) if pem else None
+            server = HttpServer(RestfulApp(self.services, self.services.restful), addr, port, threads=options.threads,
+                                tls=tls)
+            server.start()
+        except ServerConfigError as e:
+            self._restful_not_serving(str(e))
+            return None
+        self._restful_problem = ''
+        self.services.restful.keys.import_restful()
+        log.info("serving restful's API at %s", public_uri(server.scheme, addr, port, self.get_mgr_ip()))
+        return server
+
+    def _restful_not_serving(self, problem: str) -> None:
+        """Logged once per problem, not at every retry."""
+        if problem != self._restful_problem:
+            log.warning("restful: not serving restful's API: %s (retrying)", problem)
+        self._restful_problem = problem
+
     def restart_server(self) -> None:
         self._restart.set()
 
@@ -149,6 +272,7 @@ class Module(MgrModule):
         """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
         if self._ready.is_set():
             self.services.history.wake()        # history_interval
+            self._check_certificate()           # ssl_cert_warn_days
         if _listen_options(self) != self._listening:
             self._restart.set()
 
@@ -186,7 +310,7 @@ class StandbyModule(MgrStandbyModule):
             try:
                 # Over TLS like the active mgr, so an https client gets the 503 rather than a handshake error.
                 server = HttpServer(self._app, options.addr, options.port, threads=4,
-                                    ssl_pem=_tls_pem(self) if options.ssl else None)
+                                    tls=_tls_settings(self) if options.ssl else None)
                 server.start()
             except ServerConfigError as e:
                 log.info('standby not serving yet: %s', e)

@@ -15,7 +15,8 @@ from .version import VERSION
 # What each action answers with: (success status, body, the error statuses of its own).  ``body`` is a resource name,
 # "[resource]" for a list, "page[resource]" for the pagination envelope, "any" for pass-through JSON, None for an
 # empty body.  Own statuses: 304 (nothing to change), 404 (no such object; "404-empty": with an empty body),
-# 409 (conflict), 415 (wrong media type), "503-empty" (another host's logs: Calamari's empty 503).
+# 409 (conflict), 415 (wrong media type), "503-empty" (another host's logs: Calamari's empty 503), 429 (auth/login's
+# lockout); every action answering a request id may also answer "429-in-flight".
 # Every operation may also answer the statuses in COMMON, every authenticated one those in AUTHENTICATED, every one
 # with path parameters a 404 (an unknown fsid, or a value outside the parameter's pattern).
 OPERATIONS: Dict[str, Tuple[int, Optional[str], str]] = {
@@ -129,20 +130,24 @@ RESPONSES: Dict[str, Dict[str, Any]] = {
     '400': _error('Malformed request (request line, headers, framing, query, JSON) or invalid input', ERROR),
     '401': _error('Bearer token missing, malformed, unknown, revoked or expired (WWW-Authenticate: Bearer); '
                   'POST auth/login: wrong username or password', {'type': 'object'}),
-    '403': _error('Not logged in, CSRF token missing or wrong, or the role forbids it', ERROR),
+    '403': _error('Not logged in, CSRF token missing or wrong, or the role forbids it; cli: a command that reveals '
+                  'or changes cluster secrets (option allow_secret_commands)', ERROR),
     '404': _error('No such object', ERROR),
     '404-empty': {'description': 'No such object (an empty body, as in Calamari)'},
     '408': _error('The client did not send its request in time', DETAIL),
     '409': _error('Conflict with the current state (a name taken, an object in use, a concurrent change)', ERROR),
     '413': _error('Request headers or body too large', DETAIL),
     '415': _error('The body is not text/plain', DETAIL),
-    '429': _error('Too many failed attempts from this address (Retry-After)', DETAIL),
+    '429': _error('Too many failed logins for this user from this address, or from this address (Retry-After)',
+                  DETAIL),
+    '429-in-flight': _error('This user or token has as many unfinished requests as max_requests_in_flight allows '
+                            '(Retry-After)', DETAIL),
     '503': _error('The cluster cannot answer right now, or this mgr is a standby', ERROR),
     '503-empty': {'description': 'Only the host of the active mgr serves its logs (an empty body, as in Calamari '
                                  'when no minion could)'},
 }
 COMMON = ('400', '408', '413', '503')
-AUTHENTICATED = ('401', '403', '429')
+AUTHENTICATED = ('401', '403')        # a valid token or session is never throttled
 SESSION_READ = {'session': []}
 SESSION_WRITE = {'session': [], 'csrfCookie': [], 'xsrf': []}
 BEARER = {'bearerAuth': []}
@@ -215,6 +220,8 @@ def _responses(route: route_table.Route) -> Dict[str, Any]:
     if schema is not None:
         success['content'] = {'application/json': {'schema': schema}}
     codes = list(COMMON) + ([] if route.public else list(AUTHENTICATED)) + own.split()
+    if body == 'request_id':
+        codes.append('429-in-flight')     # every write that becomes a tracked request (requests.TooManyInFlight)
     if route.param_names and '404-empty' not in codes:
         codes.append('404')         # an unknown fsid; any path value outside its pattern matches no route
     responses: Dict[str, Any] = {str(status): success}

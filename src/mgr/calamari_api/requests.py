@@ -36,6 +36,11 @@ STOP_GRACE = 5.0
 IDLE_SLEEP = 30.0
 WAIT_RECHECK = 1.0
 CANCELLED = 'Cancelled'
+MAX_HEADLINE = 512                  # characters of a headline kept (a debug_job's arguments are the client's)
+
+
+class TooManyInFlight(Exception):
+    """A principal has as many requests in flight as the option ``max_requests_in_flight`` allows."""
 
 
 # -- operations -----------------------------------------------------------------------------------
@@ -88,6 +93,7 @@ class Operation:
     steps: List[Step]
     fsid: Optional[str] = None          # the association of its events and of cluster request lists
     changes_maps: bool = True           # invalidate the cached maps when it completes
+    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None   # each command's (r, outb, outs)
 
 
 def command_steps(commands: Sequence[Dict[str, Any]]) -> List[Step]:
@@ -122,6 +128,9 @@ class UserRequest:
     wait: Optional[WaitFor] = None
     wake_at: Optional[float] = None     # Delay timer, or the deadline of a WaitFor
     sent: int = 0
+    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None
+    principal: str = '-'                # who asked (audit.principal_name) and from which address
+    client: str = ''
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -138,26 +147,31 @@ class UserRequest:
     def record(self) -> Dict[str, Any]:
         return {'id': self.id, 'headline': self.headline, 'fsid': self.fsid, 'requested': self.requested,
                 'state': self.state, 'error': self.error, 'error_message': self.error_message,
-                'status': self.status, 'completed': self.completed}
+                'status': self.status, 'completed': self.completed, 'principal': self.principal,
+                'client': self.client}
 
     @classmethod
     def from_record(cls, rec: Dict[str, Any]) -> 'UserRequest':
         return cls(id=str(rec['id']), headline=str(rec.get('headline', '')), fsid=rec.get('fsid'),
                    requested=float(rec.get('requested', 0.0)), state=rec.get('state', COMPLETE),
                    error=bool(rec.get('error')), error_message=str(rec.get('error_message') or ''),
-                   status=rec.get('status'), completed=rec.get('completed'))
+                   status=rec.get('status'), completed=rec.get('completed'),
+                   principal=str(rec.get('principal') or '-'), client=str(rec.get('client') or ''))
 
 
 class RequestEngine:
     def __init__(self, mgr: Any, store: Any, cluster: Any, history: Callable[[], int],
                  timeout: Callable[[], float], events: Optional[Any] = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, audit: Optional[Any] = None,
+                 max_in_flight: Callable[[], int] = lambda: 0) -> None:
         self._mgr = mgr
         self._store = store
         self._cluster = cluster
         self._history = history
         self._timeout = timeout
         self._events = events           # the EventLog (emit()), for Started/Succeeded/Failed events
+        self._audit = audit             # audit.Audit: a line when a request finishes
+        self._max_in_flight = max_in_flight     # per principal; 0: no cap
         self.clock = clock
         self._lock = threading.RLock()
         self._wakeup = threading.Condition(threading.Lock())
@@ -254,11 +268,22 @@ class RequestEngine:
         return min(max(min(times) - now, 0.05), IDLE_SLEEP)
 
     # -- submitting -----------------------------------------------------------------------------
-    def submit(self, operation: Operation) -> str:
-        req = UserRequest(id=str(uuid.uuid4()), headline=operation.headline, fsid=operation.fsid,
+    def submit(self, operation: Operation, principal: str = '-', client: str = '') -> str:
+        """Start a request; raise TooManyInFlight when ``principal`` has the most requests in flight allowed."""
+        headline = operation.headline
+        if len(headline) > MAX_HEADLINE:
+            headline = headline[:MAX_HEADLINE - 3] + '...'
+        req = UserRequest(id=str(uuid.uuid4()), headline=headline, fsid=operation.fsid,
                           requested=self.clock(), steps=list(operation.steps),
-                          changes_maps=operation.changes_maps)
+                          changes_maps=operation.changes_maps, on_result=operation.on_result,
+                          principal=principal, client=client)
+        cap = int(self._max_in_flight() or 0)
         with self._lock:
+            if cap > 0 and principal != '-':
+                mine = sum(1 for r in self._requests.values() if r.state != COMPLETE and r.principal == principal)
+                if mine >= cap:
+                    raise TooManyInFlight(f'{principal} has {mine} requests in flight, the most allowed '
+                                          f'(max_requests_in_flight): wait for some to finish or cancel them')
             self._requests[req.id] = req
             self._dirty[req.id] = True
         self._emit(req, 'INFO', f'Started: {req.headline}')
@@ -393,6 +418,11 @@ class RequestEngine:
             entry = req.pending.pop(tag, None)
             if entry is None or req.state == COMPLETE:
                 return
+            if req.on_result is not None:
+                try:
+                    req.on_result(entry.command, r, outb, outs)
+                except Exception:
+                    log.exception('request %s: result callback failed', req.id)
             finished = False
             if req.changes_maps:
                 # the mgr holds the new map once a mon command returns; its notify may come later
@@ -564,6 +594,9 @@ class RequestEngine:
 
     # -- events ---------------------------------------------------------------------------------
     def _emit_completion(self, req: UserRequest) -> None:
+        if self._audit is not None:
+            self._audit.request_finished(req.principal, req.client, req.id, req.headline,
+                                         req.error_message if req.error else None)
         if req.error:
             self._emit(req, 'WARNING', f'Failed: {req.headline} ({req.error_message})')
         else:

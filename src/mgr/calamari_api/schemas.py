@@ -91,7 +91,8 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
              Field('username', STR, create=True, modify=True, required=True,
                    accepts={'type': 'string', 'minLength': 1, 'maxLength': 30, 'pattern': '^[A-Za-z0-9_.@+-]+$'}),
              Field('password', STR, create=True, modify=True, required=True, write_only=True,
-                   accepts={'type': 'string', 'minLength': 1}),
+                   description='at least password_min_length characters (a module option, default 8)',
+                   accepts={'type': 'string', 'minLength': 8}),
              Field('email', STR, create=True, modify=True,
                    accepts={'type': ['string', 'null'], 'maxLength': 75,
                             # auth.EMAIL_RE, whose \\s (Python's) also takes \\x1c-\\x1f and \\x85 (ECMA's: \\ufeff)

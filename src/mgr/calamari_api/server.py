@@ -1,17 +1,23 @@
 """The HTTP(S) server: cheroot (CherryPy's WSGI server) serving the CalamariApp, TLS with stdlib ssl.
 
 Malformed requests that never reach the application (a broken request line, headers or framing, headers past
-MAX_HEADER_BYTES, a client too slow to send its request) get cheroot's 4xx in Calamari's error shape."""
+MAX_HEADER_BYTES, a client too slow to send its request) get cheroot's 4xx in Calamari's error shape.
+
+A worker thread gets a connection only once its request has arrived (``DeadlineConnection``): until then the
+connection waits in cheroot's selector with the idle keep-alive ones, so clients that send slowly (or do not finish
+a TLS handshake) hold no worker and cannot starve the others.  Every answer carries the security headers
+(``SECURITY_HEADERS``)."""
 import json
 import logging
 import os
+import re
 import socket
 import ssl
 import sys
 import tempfile
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi
@@ -23,6 +29,24 @@ log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 64 * 1024      # request line + headers; more is a 413 (an URI past it a 414)
 READ_DEADLINE = 30.0              # seconds for a client to send a whole request (each read: the socket timeout)
+RECV_BYTES = 65536                # one read of a request that is still arriving
+
+# Mozilla's "intermediate" configuration (TLS 1.2 ciphers; every TLS 1.3 suite is forward-secret): ECDHE/DHE key
+# exchange with AEAD ciphers only, so no AES128-SHA (RSA key exchange: no forward secrecy).
+DEFAULT_TLS_CIPHERS = ('ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:'
+                       'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:'
+                       'DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305')
+TLS_VERSIONS = {'TLSv1.2': ssl.TLSVersion.TLSv1_2, 'TLSv1.3': ssl.TLSVersion.TLSv1_3}
+DEFAULT_TLS_MIN_VERSION = 'TLSv1.2'
+
+# On every answer (the application's, the fast path's, cheroot's own errors, the standby's 503).
+SECURITY_HEADERS: List[Tuple[str, str]] = [
+    ('X-Content-Type-Options', 'nosniff'), ('X-Frame-Options', 'DENY'),
+    ('Content-Security-Policy', "frame-ancestors 'none'")]
+HSTS_HEADER = ('Strict-Transport-Security', 'max-age=31536000')      # over TLS only
+# Answers that set no Cache-Control of their own may be kept by the browser (and revalidated: ETag, 304) but never
+# by a shared cache: most hold what only an authenticated user may see.
+PRIVATE_CACHE_HEADER = ('Cache-Control', 'private')
 
 
 class JsonErrorRequest(cheroot_server.HTTPRequest):
@@ -36,16 +60,35 @@ class JsonErrorRequest(cheroot_server.HTTPRequest):
             msg = msg or status[4:]
             status = '400 Bad Request'
         text = msg.decode('ISO-8859-1') if isinstance(msg, bytes) else str(msg)
-        body = json.dumps({'detail': text or status[4:]}).encode()
-        head = [f'{self.server.protocol} {status}', f'Content-Length: {len(body)}', 'Content-Type: application/json']
-        if status[:3] in ('413', '414'):
+        close = status[:3] in ('413', '414')
+        if close:
             self.close_connection = True
-            head.append('Connection: close')
         try:
-            self.conn.wfile.write(('\r\n'.join(head) + '\r\n\r\n').encode('ISO-8859-1') + body)
+            self.conn.wfile.write(error_answer(self.server, status, text, close))
         except socket.error as ex:
             if ex.args[0] not in cheroot_server.errors.socket_errors_to_ignore:
                 raise
+
+
+def error_answer(server: Any, status: str, text: str, close: bool) -> bytes:
+    """A whole HTTP answer in Calamari's ``{"detail": ...}`` shape, with the security headers."""
+    body = json.dumps({'detail': text or status[4:]}).encode()
+    head = [f'{server.protocol} {status}', f'Content-Length: {len(body)}', 'Content-Type: application/json']
+    head += [f'{name}: {value}' for name, value in security_headers(server.ssl_adapter is not None, [])]
+    if close:
+        head.append('Connection: close')
+    return ('\r\n'.join(head) + '\r\n\r\n').encode('ISO-8859-1') + body
+
+
+def security_headers(tls: bool, headers: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """What an answer with ``headers`` gets added: SECURITY_HEADERS, HSTS over TLS, Cache-Control: private
+    unless it has a Cache-Control."""
+    extra = SECURITY_HEADERS + [HSTS_HEADER] if tls else list(SECURITY_HEADERS)
+    for name, _ in headers:
+        if name.lower() == 'cache-control':
+            return extra
+    extra.append(PRIVATE_CACHE_HEADER)
+    return extra
 
 
 class DeadlineReader:
@@ -103,11 +146,56 @@ class DeadlineReader:
         return bytes(out)
 
 
+CONTENT_LENGTH = re.compile(rb'\ncontent-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r?\n')
+WAIT_FOR_BODY_UNLESS = re.compile(rb'\n(?:expect|transfer-encoding)[ \t]*:')
+NOTHING_TO_READ = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def request_end(head: bytes, max_body: int) -> Optional[int]:
+    """How many bytes of ``head`` (what a connection received) make its first request: request line, headers and
+    a Content-Length body (``max_body`` at most; larger ones, chunked ones and ``Expect: 100-continue`` are read
+    by the worker); None while incomplete."""
+    end = head.find(b'\n\r\n')
+    bare = head.find(b'\n\n')           # (LF-only line ends: cheroot answers 400, not worth a wait)
+    if end < 0 or 0 <= bare < end:
+        if bare < 0:
+            return None
+        end, size = bare, 2
+    else:
+        size = 3
+    if head.startswith(b'GET ') or head.startswith(b'HEAD '):
+        return end + size
+    fields = head[:end + 1].lower()
+    length = CONTENT_LENGTH.search(fields)
+    if length is None or WAIT_FOR_BODY_UNLESS.search(fields) or int(length.group(1)) > max_body:
+        return end + size
+    whole = end + size + int(length.group(1))
+    return whole if whole <= len(head) else None
+
+
 class DeadlineConnection(cheroot_server.HTTPConnection):
-    """cheroot's connection: JSON error responses, and each request read against ``READ_DEADLINE``."""
+    """cheroot's connection: JSON error responses; a worker only once the request has arrived; each request read
+    against ``READ_DEADLINE``.
+
+    cheroot hands a connection to a worker as soon as it is accepted or has a byte to read, and the worker then
+    blocks until the whole request is in (up to the socket timeout for each read): four clients sending a byte now
+    and then held every worker.  Here the worker reads only what has arrived (a non-blocking read; over TLS it also
+    does the handshake, deferred from cheroot's accept loop, where a silent client stopped all the others); until
+    the request line, headers and a Content-Length body are in, the connection goes back to the selector like an
+    idle keep-alive one.  A client that takes longer than READ_DEADLINE from its first byte gets a 408; one that
+    stops sending is answered 408 when cheroot expires it (its socket timeout)."""
     RequestHandlerClass = JsonErrorRequest
 
+    def __init__(self, server: Any, sock: Any, makefile: Any = cheroot_server.MakeFile) -> None:
+        super().__init__(server, sock, makefile)
+        self._arrived = bytearray()         # the next request, as far as it has arrived
+        self._first_byte: Optional[float] = None
+        self._handshake_done = not isinstance(sock, ssl.SSLSocket)
+
     def communicate(self) -> bool:
+        arrived = self._receive()
+        if arrived is not True:
+            return arrived is None          # None: wait in the selector (True keeps the connection); False: close
         stream = self.rfile
         timeout = self.server.timeout
         deadline = time.monotonic() + getattr(self.server, 'read_deadline', READ_DEADLINE)
@@ -122,6 +210,72 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
                     self.socket.settimeout(timeout)
                 except OSError:
                     pass
+
+    def _receive(self) -> Optional[bool]:
+        """Read what has arrived without waiting: True when the request is in (then it is in ``rfile``'s buffer for
+        cheroot to parse), None to wait for more, False to close."""
+        stream = self.rfile
+        # (cheroot's StreamReader is a _pyio.BufferedReader: what it holds is _read_buf[_read_pos:], as has_data())
+        self._arrived += stream._read_buf[stream._read_pos:]
+        stream._reset_read_buf()
+        sock = self.socket
+        ended = False
+        try:
+            sock.settimeout(0.0)
+            if not self._handshake_done:
+                sock.do_handshake()
+                self._handshake_done = True
+                self.ssl_env = self.server.ssl_adapter.get_environ(sock)
+            max_body = self.server.max_request_body_size
+            while request_end(self._arrived, max_body) is None and len(self._arrived) <= MAX_HEADER_BYTES:
+                chunk = sock.recv(RECV_BYTES)
+                if not chunk:
+                    ended = True
+                    break
+                self._arrived += chunk
+        except NOTHING_TO_READ:
+            pass
+        except (ssl.SSLError, OSError) as e:           # a failed handshake, a reset connection
+            log.info('client connection failed: %s', e)
+            self._arrived.clear()
+            return False
+        finally:
+            try:
+                sock.settimeout(self.server.timeout)
+            except OSError:
+                pass
+        complete = request_end(self._arrived, self.server.max_request_body_size) is not None
+        if complete or ended or len(self._arrived) > MAX_HEADER_BYTES:
+            if not self._arrived:
+                return False                # the client left
+            stream._read_buf = bytes(self._arrived)       # cheroot parses it (or answers its 4xx) as ever
+            stream._read_pos = 0
+            self._arrived = bytearray()
+            self._first_byte = None
+            return True
+        if self._arrived:
+            now = time.monotonic()
+            if self._first_byte is None:
+                self._first_byte = now
+            elif now - self._first_byte > getattr(self.server, 'read_deadline', READ_DEADLINE):
+                self._answer_timeout()
+                return False
+        return None
+
+    def _answer_timeout(self) -> None:
+        """408 for a request that did not arrive in time (without waiting: the client may not be reading)."""
+        self._arrived.clear()
+        try:
+            self.socket.settimeout(0.0)
+            self.socket.send(error_answer(self.server, '408 Request Timeout', '', close=True))
+        except (OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        """Also when cheroot expires a connection whose request is still arriving: that client gets its 408."""
+        if self._arrived and self._handshake_done:
+            self._answer_timeout()
+        super().close()
 
 
 # Calamari's UIs poll every few seconds from every open browser: keep their connections (cheroot keeps only 10 idle
@@ -178,40 +332,94 @@ class ServingThread:
                 self._thread.join(timeout=10)
 
 
+class DeferredHandshakeAdapter(BuiltinSSLAdapter):
+    """cheroot's stdlib TLS adapter, whose accept does no handshake: DeadlineConnection does it without waiting
+    (cheroot's accept loop waited up to the socket timeout for each client's handshake, serving no one else)."""
+
+    def wrap(self, sock: Any) -> Tuple[Any, Dict[str, Any]]:
+        return self.context.wrap_socket(sock, do_handshake_on_connect=False, server_side=True), {}
+
+
+class TlsSettings:
+    """The server's TLS: its certificate and key (PEM text), the lowest protocol version and the TLS 1.2 ciphers."""
+
+    def __init__(self, cert: str, key: str, min_version: str = DEFAULT_TLS_MIN_VERSION,
+                 ciphers: str = DEFAULT_TLS_CIPHERS) -> None:
+        self.cert = cert
+        self.key = key
+        self.min_version = min_version or DEFAULT_TLS_MIN_VERSION
+        self.ciphers = ciphers or DEFAULT_TLS_CIPHERS
+
+
+def tls_adapter(tls: TlsSettings) -> Tuple[DeferredHandshakeAdapter, Optional[float]]:
+    """The adapter serving ``tls`` and its certificate's notAfter (Unix time; None when unreadable).  The key is
+    written to a private temporary file only for as long as ssl loads it (ssl takes only paths)."""
+    if tls.min_version not in TLS_VERSIONS:
+        raise ServerConfigError(f'ssl_min_version must be one of {", ".join(TLS_VERSIONS)}, not {tls.min_version!r}')
+    with tempfile.TemporaryDirectory(prefix='calamari-api-') as tmp:
+        cert_path, key_path = _write_private(tmp, 'cert.pem', tls.cert), _write_private(tmp, 'key.pem', tls.key)
+        try:
+            adapter = DeferredHandshakeAdapter(cert_path, key_path)
+            adapter.context.minimum_version = TLS_VERSIONS[tls.min_version]
+            adapter.context.set_ciphers(tls.ciphers)
+        except ssl.SSLError as e:
+            if 'cipher' in str(e).lower():
+                raise ServerConfigError(f'ssl_ciphers selects no cipher: {tls.ciphers!r}')
+            raise ServerConfigError(f'invalid TLS certificate or key: {e}')
+        except Exception as e:
+            raise ServerConfigError(f'invalid TLS certificate or key: {e}')
+        return adapter, certificate_not_after(cert_path)
+
+
+def certificate_not_after(cert_path: str) -> Optional[float]:
+    """The certificate's notAfter as Unix time (stdlib only: ssl's own certificate decoder), None if unreadable."""
+    try:
+        return float(ssl.cert_time_to_seconds(ssl._ssl._test_decode_cert(cert_path)['notAfter']))  # type: ignore
+    except (ssl.SSLError, OSError, KeyError, ValueError, AttributeError):
+        return None
+
+
+def _write_private(directory: str, name: str, content: str) -> str:
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(content)
+    return path
+
+
 class HttpServer(ServingThread):
     """The API's server: cheroot with request limits, a read deadline, JSON errors and TLS."""
 
     def __init__(self, app: Any, addr: str, port: int, ssl_pem: Optional[tuple] = None,
-                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE) -> None:
-        super().__init__(app, addr, port, threads, server_name='calamari_api', timeout=int(socket_timeout), max=-1)
-        self._tmpdir: Optional[tempfile.TemporaryDirectory] = None
+                 threads: int = 16, socket_timeout: float = 10.0, read_deadline: float = READ_DEADLINE,
+                 tls: Optional[TlsSettings] = None) -> None:
+        if tls is None and ssl_pem:
+            tls = TlsSettings(ssl_pem[0], ssl_pem[1])
+        super().__init__(with_security_headers(app), addr, port, threads, server_name='calamari_api',
+                         timeout=int(socket_timeout), max=-1)
         self.server.max_request_body_size = MAX_BODY_BYTES
         self.server.max_request_header_size = MAX_HEADER_BYTES
         self.server.ConnectionClass = DeadlineConnection
         self.server.read_deadline = read_deadline
-        if ssl_pem:
-            self._tmpdir = tempfile.TemporaryDirectory(prefix='calamari-api-')
-            cert_path = os.path.join(self._tmpdir.name, 'cert.pem')
-            key_path = os.path.join(self._tmpdir.name, 'key.pem')
-            for path, content in ((cert_path, ssl_pem[0]), (key_path, ssl_pem[1])):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-                with os.fdopen(fd, 'w') as f:
-                    f.write(content)
-            try:
-                self.server.ssl_adapter = BuiltinSSLAdapter(cert_path, key_path)
-            except Exception as e:
-                raise ServerConfigError(f'invalid TLS certificate or key: {e}')
+        self.cert_not_after: Optional[float] = None
+        if tls:
+            self.server.ssl_adapter, self.cert_not_after = tls_adapter(tls)
 
     @property
     def scheme(self) -> str:
         return 'https' if self.server.ssl_adapter else 'http'
 
-    def stop(self) -> None:
-        try:
-            super().stop()
-        finally:
-            if self._tmpdir:
-                self._tmpdir.cleanup()
+
+def with_security_headers(app: Any) -> Callable[..., Any]:
+    """``app`` whose answers carry the security headers (see ``security_headers``)."""
+    def wrapper(environ: Dict[str, Any], start_response: Any) -> Any:
+        tls = environ.get('wsgi.url_scheme') == 'https'
+
+        def start(status: str, headers: List[Tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = headers + security_headers(tls, headers)
+            return start_response(status, headers) if exc_info is None else start_response(status, headers, exc_info)
+        return app(environ, start)
+    return wrapper
 
 
 def niced(app: Any) -> Any:
@@ -241,13 +449,7 @@ def _error_log(msg: str = '', level: int = logging.INFO, traceback: bool = False
 def check_pem_pair(cert: str, key: str) -> Optional[str]:
     """None when stdlib ssl accepts this certificate and key together, else the reason."""
     with tempfile.TemporaryDirectory(prefix='calamari-api-') as tmp:
-        paths = []
-        for name, content in (('cert.pem', cert), ('key.pem', key)):
-            path = os.path.join(tmp, name)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-            with os.fdopen(fd, 'w') as f:
-                f.write(content)
-            paths.append(path)
+        paths = [_write_private(tmp, 'cert.pem', cert), _write_private(tmp, 'key.pem', key)]
         try:
             ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(*paths)
         except (ssl.SSLError, OSError) as e:

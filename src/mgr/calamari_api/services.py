@@ -1,12 +1,14 @@
 """The components every controller may use, created once per module instance and passed explicitly."""
 from typing import Any, Callable
 
+from .audit import Audit, mgr_cluster_log
 from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .hosts import Hosts
 from .mon_queries import MonQueries
 from .requests import RequestEngine
+from .restful.service import Restful
 from .sampler import HistorySampler
 from .store import KVStore
 from .tokens import Tokens
@@ -17,6 +19,7 @@ class Services:
         self.mgr = mgr
         self.option = option
         self.store = KVStore(mgr)
+        self.audit = Audit(mgr_cluster_log(mgr))
         self.cluster = ClusterState(mgr)
         self.mon_queries = MonQueries(mgr)
         self.auth = Auth(self.store, option, secure_cookies=lambda: bool(option('ssl')))
@@ -28,8 +31,10 @@ class Services:
         self.requests = RequestEngine(mgr, self.store, self.cluster,
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
-                                      events=self.events)
+                                      events=self.events, audit=self.audit,
+                                      max_in_flight=lambda: option('max_requests_in_flight') or 0)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
+        self.restful = Restful(self)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""

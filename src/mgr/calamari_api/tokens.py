@@ -3,9 +3,9 @@
 ``ceph calamari-api token-create <name>`` makes a random token and shows it once; the store keeps only its
 SHA-256, under ``token/<name>`` with the role, creation, expiry and last use, so tokens survive a failover and a
 leaked store leaks no token.  A token acts with its role exactly as a session of a user with that role would.
-A bad token is a 401 with ``WWW-Authenticate: Bearer`` (anonymous requests keep Calamari's 403); failures are
-throttled per address like failed logins.  "Last use" is kept in memory and written at most once a minute per
-token.  Nothing here logs a token.
+A bad token is a 401 with ``WWW-Authenticate: Bearer`` (anonymous requests keep Calamari's 403), always: failures
+are counted per address only to stop logging them past a limit, and a valid token is never refused.  "Last use"
+is kept in memory and written at most once a minute per token.  Nothing here logs a token.
 """
 import logging
 import re
@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .auth import ROLES, USERNAME_RE, Principal, Throttle, token_hash
+from .auth import ROLES, USERNAME_RE, Principal, Throttle, client_key, token_hash
 from .http import ApiError, ApiRequest
 
 log = logging.getLogger(__name__)
@@ -140,20 +140,18 @@ class Tokens:
 
     # -- the check the dispatcher runs ----------------------------------------------------------
     def authenticate(self, request: ApiRequest) -> Optional[TokenUser]:
-        """The token's principal for a request with ``Authorization: Bearer``; None without one; 401 or 429
-        when the token is missing, malformed, unknown, revoked or expired, or the address failed too often."""
+        """The token's principal for a request with ``Authorization: Bearer``; None without one; 401 when the token
+        is missing, malformed, unknown, revoked or expired (however often the address failed before)."""
         credentials = bearer_credentials(request)
         if credentials is None:
             return None
-        keys = (f'bearer:{request.remote_addr}',)
-        self._throttle.refuse(keys, 'API token', f'address {request.remote_addr}')
         reason, name, record = self._check(credentials)
         if reason is not None:
-            if reason != 'missing':
-                self._throttle.failed(keys)
+            quiet = reason != 'missing' and self._failed(request)
             shown = f' {name!r}' if name else ''
-            log.warning('API token%s refused from %s (%s): %s %s', shown, request.remote_addr, reason,
-                        request.method, request.path)
+            if not quiet:
+                log.warning('API token%s refused from %s (%s): %s %s', shown, request.remote_addr, reason,
+                            request.method, request.path)
             raise _unauthorized(reason)
         assert name is not None and record is not None
         due = self._used(name, record)
@@ -164,6 +162,23 @@ class Tokens:
         if due:
             self._save_use(name, record['hash'])
         return TokenUser(name, record['role'])
+
+    @staticmethod
+    def _keys(request: ApiRequest) -> Tuple[str]:
+        return (f'bearer:{client_key(request.remote_addr)}',)
+
+    def _failed(self, request: ApiRequest) -> bool:
+        """Count a failed token; True when the address is past the throttle's limit, so that this failure goes
+        unlogged (a flood of bad tokens must not flood the mgr log; one line says when the logging stops).  Never
+        a 429: a bad token is a 401, and a good one from the same address still works."""
+        keys = self._keys(request)
+        before = self._throttle.wait(keys)
+        self._throttle.failed(keys)
+        if before <= 0 and self._throttle.wait(keys) > 0:
+            log.warning('API token failures from %s: %d in %ds; the next ones are answered 401 without a log line '
+                        'until the oldest leaves the window', request.remote_addr,
+                        self._throttle.limits['bearer'], int(self._throttle.window))
+        return before > 0
 
     def _check(self, credentials: str) -> Tuple[Optional[str], Optional[str], Optional[Dict[str, Any]]]:
         """(failure reason or None, token name, record)."""

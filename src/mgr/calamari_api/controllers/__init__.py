@@ -4,8 +4,12 @@ import importlib
 from typing import Any, Callable, Dict, TypeVar
 
 from .. import routes as route_table
+from ..audit import principal_name
+from ..http import ApiError, ApiRequest
+from ..requests import Operation, TooManyInFlight
 
 F = TypeVar('F', bound=Callable[..., Any])
+IN_FLIGHT_RETRY_SECONDS = 5
 
 
 class BaseController:
@@ -16,6 +20,15 @@ class BaseController:
     @property
     def cluster(self) -> Any:
         return self.services.cluster
+
+    def submit_request(self, request: ApiRequest, operation: Operation) -> str:
+        """Every write's way into the request engine: the request id, with who asked and from where (the audit
+        line of its end, the per-principal cap on requests in flight: 429 beyond it)."""
+        try:
+            return self.services.requests.submit(operation, principal=principal_name(request.user),
+                                                 client=request.remote_addr)
+        except TooManyInFlight as e:
+            raise ApiError(429, {'detail': str(e)}, headers={'Retry-After': str(IN_FLIGHT_RETRY_SECONDS)})
 
 
 def cached_by(*deps: str) -> Callable[[F], F]:

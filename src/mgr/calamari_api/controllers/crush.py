@@ -47,7 +47,7 @@ class CrushController(BaseController):
             raise bad_request('The CRUSH map text is not UTF-8')
         binary = self._compile(text)
         operation = rule_ops.setcrushmap_operation(f'Replacing CRUSH map in {self.cluster.name}', binary, None, fsid)
-        return Response(200, {'request_id': self.services.requests.submit(operation)})
+        return Response(200, {'request_id': self.submit_request(request, operation)})
 
     @staticmethod
     def _compile(text: str) -> bytes:
@@ -72,7 +72,8 @@ class CrushController(BaseController):
         store.set_json('crush_rule_sizes', rule_ops.keep_sizes(kept, rule, rule_ids))
         self.cluster.touch('crush_rule_sizes')
 
-    def _write_rule(self, rule: Any, replacing: Any, headline: str, fsid: str, ctx: rule_ops.RuleContext) -> Any:
+    def _write_rule(self, request: ApiRequest, rule: Any, replacing: Any, headline: str, fsid: str,
+                    ctx: rule_ops.RuleContext) -> Any:
         """The current map (fresh, with its version) with the rule added or replaced, compiled and checked."""
         try:
             binary, version = derived.fetch_crush_versioned(self.services.mgr)
@@ -92,15 +93,15 @@ class CrushController(BaseController):
         except CrushMapUnavailable as e:
             raise unavailable(f'CRUSH map unavailable: {e}')
         after = None if ctx.has_sizes else (lambda: self._keep_sizes(rule))
-        return accepted(self.services.requests.submit(
-            rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after)))
+        operation = rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after)
+        return accepted(self.submit_request(request, operation))
 
     def create_rule(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "type", "min_size", "max_size", "steps", "ruleset"}`` (ruleset optional: the lowest free
         rule id).  ``take`` steps need ``item_name`` or ``item`` (an existing bucket or device)."""
         ctx = self._rule_context()
         rule = rule_ops.parse_rule(request.json_object(), 'POST', ctx)
-        return self._write_rule(rule, None, f'Creating CRUSH rule in {self.cluster.name}', fsid, ctx)
+        return self._write_rule(request, rule, None, f'Creating CRUSH rule in {self.cluster.name}', fsid, ctx)
 
     def update_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """Any of name, ruleset, min_size, max_size, steps; the rest is kept.  304 if nothing changes."""
@@ -109,12 +110,13 @@ class CrushController(BaseController):
         rule = rule_ops.parse_rule(request.json_object(), 'PATCH', ctx, current)
         if rule_ops.unchanged(rule, current, ctx):
             return not_modified()
-        return self._write_rule(rule, current['rule_name'], f'Updating CRUSH rule in {self.cluster.name}', fsid, ctx)
+        return self._write_rule(request, rule, current['rule_name'], f'Updating CRUSH rule in {self.cluster.name}',
+                                fsid, ctx)
 
     def delete_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """409 while a pool uses the rule."""
         operation = rule_ops.delete_operation(int(rule_id), self._rule_context(), self.cluster.name, fsid)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     @cached_by(*RULE_DEPS)
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
@@ -142,18 +144,18 @@ class CrushController(BaseController):
     def create_node(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "bucket_type", "items": [{"id", "weight"}]}``: a new bucket holding those items."""
         operation = node_ops.create_operation(request.json_object(), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     def update_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Body as for POST (all three fields): rename, and move items in or unlink them; 304 if nothing changes."""
         operation = node_ops.update_operation(int(node_id), request.json_object(), self._node_context(),
                                               self.cluster.name, fsid)
-        return not_modified() if operation is None else accepted(self.services.requests.submit(operation))
+        return not_modified() if operation is None else accepted(self.submit_request(request, operation))
 
     def delete_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Only an empty bucket (409 otherwise)."""
         operation = node_ops.delete_operation(int(node_id), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     @cached_by(*OSD_MAP_DEPS)
     def types(self, request: ApiRequest, fsid: str) -> Any:

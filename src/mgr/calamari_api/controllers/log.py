@@ -1,4 +1,7 @@
-"""Calamari resource: log (API-REFERENCE §4.23): the cluster log tail and the mgr host's Ceph log files."""
+"""Calamari resource: log (API-REFERENCE §4.23): the cluster log tail and the mgr host's Ceph log files.
+
+The files: from the Ceph log folder only (``views.log.log_folder``), Ceph's own log names only (no audit log), for
+the read/write and superuser roles (readonly: 403)."""
 import json
 import os
 from typing import Any, List
@@ -6,8 +9,9 @@ from typing import Any, List
 from . import BaseController
 from ..compat import log_last_newest
 from ..derived import mon_query
-from ..http import ApiError, ApiRequest, bad_request
-from ..views.log import CEPH_LOG_DIR, format_log_entries, is_rotated, resolve_log_path, tail_lines
+from ..http import ApiError, ApiRequest, bad_request, permission_denied
+from ..views.log import (CEPH_LOG_DIR, format_log_entries, is_ceph_log_name, is_rotated, log_folder,
+                         resolve_log_path, tail_lines)
 
 DEFAULT_LINES = 40
 LOG_TIMEOUT = 15.0
@@ -48,7 +52,7 @@ class LogController(BaseController):
     def server_files(self, request: ApiRequest, fqdn: str) -> Any:
         """The Ceph log files, as paths relative to /var/log like Calamari's (``ceph/ceph.log``), wherever the
         mgr's ``log_file`` puts them."""
-        root = self._local_log_dir(fqdn)
+        root = self._local_log_dir(request, fqdn)
         try:
             return sorted(CEPH_LOG_DIR + name for name in self._list(root))
         except OSError:
@@ -57,8 +61,8 @@ class LogController(BaseController):
     def server_tail(self, request: ApiRequest, fqdn: str, log_path: str) -> Any:
         """``log_path`` as ``server/<fqdn>/log`` lists it (``ceph/ceph.log``); nothing outside the Ceph logs."""
         lines = self._lines(request)
-        root = self._local_log_dir(fqdn)
-        if not log_path.startswith(CEPH_LOG_DIR):
+        root = self._local_log_dir(request, fqdn)
+        if not log_path.startswith(CEPH_LOG_DIR) or not is_ceph_log_name(os.path.basename(log_path)):
             raise ApiError(404, {'detail': 'Not found'})
         path = resolve_log_path(root, log_path[len(CEPH_LOG_DIR):])
         if path is None:
@@ -82,14 +86,14 @@ class LogController(BaseController):
             raise bad_request(f"Invalid 'lines' value '{text}', must be an integer between 1 and {MAX_LINES}")
         return lines
 
-    def _local_log_dir(self, fqdn: str) -> str:
-        """Logs are readable only on the host the active mgr runs on; others get Calamari's empty 503."""
+    def _local_log_dir(self, request: ApiRequest, fqdn: str) -> str:
+        """Logs are readable by read/write users and superusers, only on the host the active mgr runs on; others get
+        Calamari's empty 503."""
+        if request.user is None or request.user.readonly:
+            raise permission_denied()
         if fqdn != self.services.hosts.local_fqdn():
             raise ApiError(503, None)
-        log_file = (self.cluster.source('config') or {}).get('log_file') or ''
-        if log_file.startswith('/') and not log_file.startswith('/dev/'):
-            return os.path.dirname(log_file)
-        return '/var/log/ceph'
+        return log_folder(str((self.cluster.source('config') or {}).get('log_file') or ''))
 
     @staticmethod
     def _list(root: str) -> List[str]:
@@ -99,7 +103,8 @@ class LogController(BaseController):
             dirnames[:] = [d for d in dirnames if not os.path.islink(os.path.join(dirpath, d))]
             for name in filenames:
                 full = os.path.join(dirpath, name)
-                if is_rotated(name) or not os.path.realpath(full).startswith(real_root + os.sep):
+                if (is_rotated(name) or not is_ceph_log_name(name)
+                        or not os.path.realpath(full).startswith(real_root + os.sep)):
                     continue
                 names.append(os.path.relpath(full, root))
         return names

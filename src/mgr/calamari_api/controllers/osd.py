@@ -59,7 +59,7 @@ class OsdController(BaseController):
         operation = osd_ops.update_operation(osd, request.json_object(), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     @cached_by(*OSD_MAP_DEPS)
     def valid_commands(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
@@ -72,7 +72,7 @@ class OsdController(BaseController):
     def apply_command(self, request: ApiRequest, fsid: str, osd_id: str, command: str) -> Any:
         osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
         operation = osd_ops.command_operation(osd, int(osd_id), command, self.cluster.name)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     # -- v1 (Calamari 1.3: the dashboard's OSD poll and the workbench) -----------------------------
     @cached_by(*OSD_MAP_DEPS, 'pg_summary')

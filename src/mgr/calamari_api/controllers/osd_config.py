@@ -16,7 +16,7 @@ class OsdConfigController(BaseController):
         operation = flags_operation(request.json_object(), self.cluster.source('osd_map'), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
 
 CONTROLLER = OsdConfigController

@@ -46,7 +46,7 @@ class PoolController(BaseController):
 
     def create(self, request: ApiRequest, fsid: str) -> Any:
         operation = pool_ops.create_operation(request.json_object(), self._write_context(), fsid)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
@@ -56,13 +56,13 @@ class PoolController(BaseController):
         ctx = self._write_context()
         self._raw_pool(ctx, pool_id)
         operation = pool_ops.update_operation(int(pool_id), request.json_object(), ctx, fsid)
-        return accepted(self.services.requests.submit(operation))
+        return accepted(self.submit_request(request, operation))
 
     def delete(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         """A JSON body (Calamari's UI sends ``{"id": N}``) is accepted and ignored."""
         request.json(default=None)
         pool = self._raw_pool(self._write_context(), pool_id)
-        return accepted(self.services.requests.submit(pool_ops.delete_operation(pool, fsid)))
+        return accepted(self.submit_request(request, pool_ops.delete_operation(pool, fsid)))
 
     # -- v1 (Calamari 1.3: the dashboard's pool card) ----------------------------------------------
     @cached_by('osd_map', 'pool_stats')

@@ -11,6 +11,7 @@ from . import BaseController
 from ..derived import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, effective_config, quorum_status
 from ..http import ApiRequest, not_found
 from ..views import sync_object as views
+from ..views.config import redacted
 
 
 class SyncObjectController(BaseController):
@@ -36,7 +37,7 @@ class SyncObjectController(BaseController):
             'quorum_status': lambda: quorum_status(self.services),
             'pg_summary': lambda: source('pg_summary'),
             'health': lambda: views.health_object(source('health')),
-            'config': lambda: effective_config(self.services),
+            'config': lambda: redacted(effective_config(self.services)),       # secrets redacted
         }
 
     def list(self, request: ApiRequest, fsid: str) -> Any:

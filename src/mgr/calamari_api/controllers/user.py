@@ -31,9 +31,12 @@ def _password_errors(value: Any) -> List[str]:
     return [] if value else [REQUIRED]
 
 
-def _field_errors(body: Dict[str, Any], required: tuple) -> Dict[str, List[str]]:
-    """DRF serializer errors for the writable fields present in ``body`` (or required)."""
-    checks = {'username': username_errors, 'password': _password_errors, 'email': email_errors}
+def _field_errors(body: Dict[str, Any], required: tuple, auth: Any) -> Dict[str, List[str]]:
+    """DRF serializer errors for the writable fields present in ``body`` (or required); a password also meets the
+    length rule (option password_min_length)."""
+    checks = {'username': username_errors,
+              'password': lambda value: _password_errors(value) or auth.password_errors(value),
+              'email': email_errors}
     errors = {}
     for field, check in checks.items():
         if field in body or field in required:
@@ -65,7 +68,7 @@ class UserController(BaseController):
         if not request.user.superuser:
             raise permission_denied()
         body = request.json_object()
-        errors = _field_errors(body, required=REQUIRED_FIELDS)
+        errors = _field_errors(body, REQUIRED_FIELDS, self.services.auth)
         if errors:
             raise validation_error(errors)
         try:
@@ -85,7 +88,7 @@ class UserController(BaseController):
             raise not_found()
         body = request.json_object()
         required = REQUIRED_FIELDS if request.method == 'PUT' else ()
-        errors = _field_errors(body, required)
+        errors = _field_errors(body, required, self.services.auth)
         if errors:
             raise validation_error(errors)
         changes = {field: body[field] for field in WRITABLE if field in body}

@@ -2,7 +2,9 @@
 
 The words are parsed exactly as the ``ceph`` tool does: the mon's command descriptions
 (``get_command_descriptions``, fetched once and cached) -> ``ceph_argparse.parse_json_funcsigs`` ->
-``ceph_argparse.validate_command``.  The answer is what the CLI would print: ``{out, err, status}``."""
+``ceph_argparse.validate_command``.  The answer is what the CLI would print: ``{out, err, status}``.  Commands
+the mgr itself serves (``pg dump``, ``df``, ...) are answered from the mgr's data (mgr_commands.py), in JSON
+formats; the rest go to the mon."""
 import contextlib
 import errno
 import io
@@ -10,8 +12,10 @@ import shlex
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import mgr_commands
+from ..command_policy import refusal
 from ..derived import mon_query
-from ..http import bad_request
+from ..http import bad_request, detail
 
 FORMAT_FLAGS = ('--format', '-f')
 SHORTHANDS = {'-s': 'status', '--status': 'status'}     # the ceph tool's own spellings
@@ -63,19 +67,33 @@ class CliRunner:
         self._lock = threading.Lock()
         self._signatures: Optional[Dict[str, Any]] = None
 
-    def run(self, words: List[str]) -> Dict[str, Any]:
+    def run(self, words: List[str], allow_secrets: bool = False) -> Dict[str, Any]:
+        """What the CLI would print; 403 (Calamari's error shape) for a command the policy refuses."""
+        command, answer = self.parse(words)
+        if command is None:
+            return answer
+        message = refusal(command, allow_secrets)
+        if message:
+            raise detail(403, message)
+        return self.execute(command)
+
+    def parse(self, words: List[str]) -> Tuple[Optional[Dict[str, Any]], Dict[str, Any]]:
+        """(the command dict, {}) or (None, the CLI's error answer)."""
         words, fmt = split_format(words)
         sigdict = self._command_signatures()
         if sigdict is None:
-            return {'out': '', 'err': 'Error: could not read the command descriptions from the mons',
-                    'status': -errno.EIO}
+            return None, {'out': '', 'err': 'Error: could not read the command descriptions from the mons',
+                          'status': -errno.EIO}
         command, message = self._parse(sigdict, words)
         if not command:
-            return {'out': '', 'err': message + 'Error EINVAL: invalid command', 'status': -errno.EINVAL}
+            return None, {'out': '', 'err': message + 'Error EINVAL: invalid command', 'status': -errno.EINVAL}
         command.pop('target', None)
         if fmt:
             command['format'] = fmt
-        r, outb, outs = self._mon_command(command)
+        return command, {}
+
+    def execute(self, command: Dict[str, Any]) -> Dict[str, Any]:
+        r, outb, outs = mgr_commands.answer(self._services, command) or self._mon_command(command)
         return {'out': outb, 'err': outs, 'status': r}
 
     def _parse(self, sigdict: Dict[str, Any], words: List[str]) -> Tuple[Dict[str, Any], str]:

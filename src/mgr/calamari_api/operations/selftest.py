@@ -6,6 +6,8 @@ from ..requests import Block, Delay, Fail, Operation, Step
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'
+MAX_ARGS_SHOWN = 200                # characters of the arguments in the headline
+MAX_CMD = 64
 
 
 def selftest_operation(body: Dict[str, Any]) -> Operation:
@@ -19,7 +21,9 @@ def selftest_operation(body: Dict[str, Any]) -> Operation:
     if not isinstance(args, list):
         raise bad_request("'args' must be a list")
     if not cmd.startswith(SELFTEST_PREFIX):
-        raise detail(403, f"Command '{cmd}' is not a self test command")
+        raise detail(403, f"Command '{cmd[:MAX_CMD]}' is not a self test command")
+    if len(cmd) > MAX_CMD:
+        raise bad_request(f"'cmd' is longer than {MAX_CMD} characters")
     step: Step
     if cmd == 'ceph.selftest_wait':
         step = Delay(_period(args))
@@ -29,7 +33,10 @@ def selftest_operation(body: Dict[str, Any]) -> Operation:
         step = Fail(EXCEPTION_MESSAGE)
     else:
         step = Fail(f"'{cmd}' is not available.")
-    return Operation(f'salt: {cmd}: {args!r}', [step], fsid=None, changes_maps=False)
+    shown = repr(args)
+    if len(shown) > MAX_ARGS_SHOWN:
+        shown = shown[:MAX_ARGS_SHOWN - 3] + '...'
+    return Operation(f'salt: {cmd}: {shown}', [step], fsid=None, changes_maps=False)
 
 
 def _period(args: Any) -> float:

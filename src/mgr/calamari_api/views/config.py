@@ -10,7 +10,17 @@ Calamari served a mon's ``config show``.  A mgr module cannot ask a mon for its 
    over the DB: when the mgr's own value differs from what the DB gives the mgr, its ceph.conf sets the option
    and the mons' copy of the file is assumed to do the same, so the mgr's value is kept.
 """
+import re
 from typing import Any, Dict, List, Mapping, Optional
+
+# Options whose value is a secret (verified against `ceph-conf -D` of Pacific 16.2 and Tentacle 20.2): a cephx key
+# given inline, keystone/barbican/KMIP passwords and tokens, the STS key and client secret, SSE encryption keys.
+# Their values are never shown (options naming a *file* that holds a secret, e.g. ``keyfile`` or
+# ``rgw_keystone_admin_password_path``, are paths and stay visible).
+SECRET_OPTIONS = frozenset({'key', 'rgw_crypt_default_encryption_key', 'rgw_crypt_s3_kms_encryption_keys',
+                            'rgw_sts_key'})
+SECRET_OPTION_NAME = re.compile(r'_(password|secret|token)$')       # and any later option named like these
+REDACTED = '<redacted>'
 
 
 def option_text(value: Any) -> str:
@@ -51,5 +61,19 @@ def db_option_names(config_dump: Optional[List[Mapping[str, Any]]]) -> List[str]
     return sorted(names)
 
 
+def is_secret_option(name: str) -> bool:
+    return name in SECRET_OPTIONS or bool(SECRET_OPTION_NAME.search(name))
+
+
+def shown_value(name: str, value: str) -> str:
+    """An option's value as the API shows it: a set secret is REDACTED."""
+    return REDACTED if value and is_secret_option(name) else value
+
+
+def redacted(config: Optional[Mapping[str, str]]) -> Optional[Dict[str, str]]:
+    """The whole configuration as the API shows it (sync_object/config)."""
+    return None if config is None else {key: shown_value(key, value) for key, value in config.items()}
+
+
 def config_objects(config: Mapping[str, str]) -> List[Dict[str, str]]:
-    return [{'key': key, 'value': config[key]} for key in sorted(config)]
+    return [{'key': key, 'value': shown_value(key, config[key])} for key in sorted(config)]
