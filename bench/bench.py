@@ -94,8 +94,9 @@ class Bench:
         """The floor inside the mgr (the bench-only mgr module calamari_bench, linked by ``dev-cluster up
         --bench-module``): its base URL; ``/<n>`` answers n bytes."""
         port = free_port()
-        self.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port))
         self.ceph('mgr', 'module', 'enable', 'calamari_bench')
+        wait_for(lambda: self.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port),
+                                   check=False).returncode == 0, 60, "calamari_bench's option")
         url = f'http://127.0.0.1:{port}'
         try:
             wait_for(lambda: self._answers(f'{url}/1'), 60, 'the floor in the mgr')

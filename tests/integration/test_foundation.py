@@ -75,8 +75,11 @@ def test_bench_floor_is_served_only_while_its_module_is_on(cluster, client, wait
     when the module is disabled.  The product has no trace of it: no option, no route in the OpenAPI document."""
     port = cluster.api_port + 30                # (in the cluster's block of HTTP ports)
     floor = f'http://127.0.0.1:{port}'
-    cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port))
     cluster.ceph('mgr', 'module', 'enable', 'calamari_bench')
+    # the mons learn a module's options from the active mgr's report: a mgr that restarted since (failover tests)
+    # may not have sent it yet
+    wait(lambda: cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_bench/port', str(port), check=False).returncode
+         == 0, 60, "calamari_bench's option")
     try:
         wait(lambda: floor_body(f'{floor}/5') == b'xxxxx', 60, 'the bench floor')
         with urllib.request.urlopen(f'{floor}/1300', timeout=10) as response:

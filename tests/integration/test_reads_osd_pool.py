@@ -192,9 +192,16 @@ def test_stats_match_rados_df(client, cluster, base, wait):
             get(client, f'{base}/pool/{pool_id}/stats')), 60, 'the pool statistics')
         size = sum(os.path.getsize(p) for p in paths)
         assert stats['name'] == name and stats['num_bytes'] == size and stats['num_kb'] == (size + 1023) // 1024
-        rados_df = subprocess.run(cluster.tool('rados', '-c', cluster.conf, '-k', cluster.keyring, 'df', '-f', 'json'),
-                                  check=True, capture_output=True, text=True, timeout=60)
-        df = json.loads(rados_df.stdout)
+
+        def rados_df():
+            run = subprocess.run(cluster.tool('rados', '-c', cluster.conf, '-k', cluster.keyring, 'df', '-f', 'json'),
+                                 check=True, capture_output=True, text=True, timeout=60)
+            return json.loads(run.stdout)
+
+        # `rados df` asks the mons, whose copy of the PG statistics is the digest the mgr sends them every
+        # mon_mgr_digest_period (5 s): it can lag the mgr's own numbers, so wait until it counts both writes too
+        df = wait(lambda: (lambda d: d if next(p for p in d['pools'] if p['name'] == name)['num_objects'] == 2
+                           else None)(rados_df()), 60, 'rados df to count the writes')
         row = next(p for p in df['pools'] if p['name'] == name)
         assert (stats['num_objects'], stats['num_bytes'], stats['num_kb'], stats['num_object_copies']) == (
             row['num_objects'], row['size_bytes'], row['size_kb'], row['num_object_copies'])

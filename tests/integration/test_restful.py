@@ -303,10 +303,13 @@ def test_request_obeys_the_command_policy_and_is_audited(api, cluster, admin_key
     command = {'prefix': 'auth get', 'entity': 'client.admin', 'format': 'json'}
     r = api('POST', '/request?wait=1', command)
     assert r.status_code == 403 and 'allow_secret_commands' in r.json()['message']
-    line = f'who=restful:{admin_key[0]} '
-    wait(lambda: line in cluster.ceph('log', 'last', '200', 'info', 'audit').stdout, 30, 'the audit line')
-    audit = [entry for entry in cluster.ceph('log', 'last', '200', 'info', 'audit').stdout.split('\n') if line in entry]
-    assert 'op="POST /request"' in audit[-1] and 'result=403' in audit[-1] and admin_key[1] not in audit[-1]
+
+    def refused_line():
+        log = cluster.ceph('log', 'last', '200', 'info', 'audit').stdout.split('\n')
+        return [entry for entry in log if f'who=restful:{admin_key[0]} ' in entry and 'auth get' in entry]
+    wait(refused_line, 30, 'the audit line')       # (the key's other writes, by other tests, have lines of their own)
+    line = refused_line()[-1]
+    assert 'op="POST /request"' in line and 'result=403' in line and admin_key[1] not in line
     cluster.ceph('config', 'set', 'mgr', 'mgr/calamari_api/allow_secret_commands', 'true')
     try:
         wait(lambda: api('POST', '/request?wait=1', command).status_code == 200, 30, 'the option')

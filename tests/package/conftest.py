@@ -68,7 +68,7 @@ def apt():
 def cluster(apt):
     apt.install(OLD_DEB)
     real = RealCluster(tempfile.mkdtemp(prefix='calamari-pkg-'))
-    real.up('--module-src', INSTALLED, '--osds', '1')
+    real.up('--module-src', INSTALLED, '--osds', '1', '--bench-module')     # (test_foundation's floor test)
     try:
         yield real
     finally:

@@ -129,8 +129,9 @@ class ApiRequest:
         return self.headers.get('Content-Type', '').split(';')[0].strip().lower()
 
     def json(self, default: Any = None) -> Any:
-        """The body as JSON (form bodies become a dict); empty → default; malformed → 400."""
-        if not self.raw_body or not self.raw_body.strip():
+        """The body as JSON (form bodies become a dict); empty → default; malformed (whitespace only included, as
+        DRF's JSON parser had it) → 400."""
+        if not self.raw_body:
             return default
         if self.content_type == 'application/x-www-form-urlencoded':
             from urllib.parse import parse_qs

@@ -120,7 +120,9 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
                          accepts={'type': 'array', 'items': CRUSH_ITEM_ACCEPTS})),
     'crush_type': (Field('id', INT), Field('name', STR)),
     'pool': (Field('name', NULLABLE_STR, create=True, modify=True, required=True,
-                   accepts={'type': ['string', 'number'], 'pattern': '\\S',
+                   # a character that is not blank to Python's str.strip() (whose whitespace also takes \x1c-\x1f and
+                   # \x85) nor to ECMA's \s (which also takes \ufeff, not blank to Python)
+                   accepts={'type': ['string', 'number'], 'pattern': '[^\\s\\x1c-\\x1f\\x85]|\\ufeff',
                             'description': 'a number is taken as its text'}),
              Field('id', NULLABLE_INT),
              Field('size', NULLABLE_INT, create=True, modify=True, accepts=int_field(1)),
