@@ -5,7 +5,9 @@ found it: what the fuzzer must not touch is protected (schemathesis_hooks.py), w
 
 CALAMARI_SCHEMATHESIS_SECONDS: the time budget (default 150 s per release); CALAMARI_SCHEMATHESIS_CASES: the cases
 wanted (default 10,500).  A run that ends its budget short of them (a loaded machine: both releases' tiers run side
-by side in CI) is topped up by runs with the next seeds, sized for the cases missing, within twice the budget.
+by side in CI) is topped up by runs with the next seeds, sized for the cases missing, until the cases are reached
+or CALAMARI_SCHEMATHESIS_MAX_SECONDS (default 900 s) have gone: the promise is a number of cases, not a rate (a
+machine three times slower than a quiet one still reaches it, only later).
 CALAMARI_SCHEMATHESIS_SEED: the seed (default: fixed in CI, where CI is set; random otherwise, and printed).
 """
 import json
@@ -20,6 +22,7 @@ from tests.integration.cluster import REPO, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, 'schemathesis.toml')
 BUDGET = int(os.environ.get('CALAMARI_SCHEMATHESIS_SECONDS', '150'))
+MAX_SECONDS = int(os.environ.get('CALAMARI_SCHEMATHESIS_MAX_SECONDS', '900'))
 CI_SEED = 20261202
 CASES = int(os.environ.get('CALAMARI_SCHEMATHESIS_CASES', '10500'))     # per release: > 20,000 in CI
 OSD_FLAGS = ('pause', 'noup', 'nodown', 'noout', 'noin', 'nobackfill', 'norecover', 'noscrub', 'nodeep-scrub')
@@ -141,7 +144,7 @@ def test_schemathesis_finds_nothing(cluster, capsys):
             proc, report = run_schemathesis(cluster, env, run_seed, seconds)
             runs.append((run_seed, proc, report))
             generated = sum(r['test_cases']['generated'] for _, _, r in runs)
-            left = int(2 * BUDGET - (time.monotonic() - started))
+            left = int(max(BUDGET, MAX_SECONDS) - (time.monotonic() - started))
             if proc.returncode != 0 or generated >= CASES or left < 20:
                 break
             # a top-up run sized for the cases still wanted at the rate so far (a run's first seconds, its
