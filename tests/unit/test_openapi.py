@@ -1,7 +1,7 @@
 """The OpenAPI document is generated from the route table and is valid OpenAPI 3."""
 from openapi_spec_validator import validate
 
-from calamari_api import routes
+from calamari_api.web import routes
 from calamari_api.openapi import OPERATIONS, all_paths, build_document
 
 

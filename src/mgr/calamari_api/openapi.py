@@ -1,4 +1,4 @@
-"""The OpenAPI 3 document, generated from the route table (routes.py) and the field declarations
+"""The OpenAPI 3 document, generated from the route table (web/routes.py) and the field declarations
 (schemas.py), so it cannot drift from what the dispatcher serves.
 
     python3 -m calamari_api.openapi > openapi.json     (from src/mgr, for packaging)
@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import routes as route_table
+from .web import routes as route_table
 from .hub import MERGED, MISSING_HEADER
 from .schemas import MODIFY_NEEDS_BODY, RESOURCES, any_case, request_schema, response_schema
 from .version import VERSION

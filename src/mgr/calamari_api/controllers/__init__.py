@@ -1,11 +1,11 @@
 """One module per Calamari resource; each defines ``CONTROLLER``, a BaseController subclass whose methods
-are the actions named in ``routes.py`` (signature: ``(self, request, **path_params)``)."""
+are the actions named in ``web/routes.py`` (signature: ``(self, request, **path_params)``)."""
 import importlib
 from typing import Any, Callable, Dict, TypeVar
 
-from .. import routes as route_table
+from ..web import routes as route_table
 from ..audit import principal_name
-from ..http import ApiError, ApiRequest
+from ..web.http import ApiError, ApiRequest
 from ..requests import Operation, TooManyInFlight
 
 F = TypeVar('F', bound=Callable[..., Any])

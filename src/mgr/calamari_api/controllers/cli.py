@@ -5,7 +5,7 @@ from typing import Any
 from . import BaseController
 from ..audit import cli_summary, quoted
 from ..command_policy import OPTION, refusal
-from ..http import ApiRequest, detail, permission_denied
+from ..web.http import ApiRequest, detail, permission_denied
 from ..operations.cli import CliRunner, command_words
 
 

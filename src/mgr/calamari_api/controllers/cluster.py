@@ -2,7 +2,7 @@
 from typing import Any
 
 from . import BaseController, cached_by
-from ..http import ApiRequest, no_content
+from ..web.http import ApiRequest, no_content
 from ..views import v1
 from ..views.cluster import cluster_object
 

@@ -12,8 +12,8 @@ from . import BaseController, cached_by
 from .. import derived
 from ..derived import (OSD_MAP_DEPS, RULE_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
                        osd_map_view)
-from ..http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
-                    unavailable)
+from ..web.http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
+                        unavailable)
 from ..operations import crush_node as node_ops
 from ..operations import crush_rule as rule_ops
 from ..views import crush_text

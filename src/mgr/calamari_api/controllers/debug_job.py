@@ -2,7 +2,7 @@
 from typing import Any
 
 from . import BaseController
-from ..http import ApiRequest, accepted, permission_denied
+from ..web.http import ApiRequest, accepted, permission_denied
 from ..operations.selftest import selftest_operation
 
 

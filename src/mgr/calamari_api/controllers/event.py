@@ -3,7 +3,7 @@ from typing import Any, Optional
 
 from . import BaseController, cached_by
 from ..events import SEVERITIES, event_object, parse_severity
-from ..http import ApiRequest, bad_request, paginate
+from ..web.http import ApiRequest, bad_request, paginate
 
 
 class EventController(BaseController):

@@ -4,7 +4,7 @@ from typing import Any
 
 from . import BaseController, cached_by
 from .cluster import UPDATE_SOURCES
-from ..http import ApiRequest
+from ..web.http import ApiRequest
 from ..views import v1
 
 

@@ -9,7 +9,7 @@ from typing import Any, List
 from . import BaseController
 from ..compat import log_last_newest
 from ..derived import mon_query
-from ..http import ApiError, ApiRequest, bad_request, permission_denied
+from ..web.http import ApiError, ApiRequest, bad_request, permission_denied
 from ..views.log import (CEPH_LOG_DIR, format_log_entries, is_ceph_log_name, is_rotated, log_folder,
                          resolve_log_path, tail_lines)
 

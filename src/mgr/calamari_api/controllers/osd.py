@@ -3,7 +3,7 @@ from typing import Any, Dict
 
 from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, osd_map_view
-from ..http import ApiError, ApiRequest, accepted, not_found_object, not_modified
+from ..web.http import ApiError, ApiRequest, accepted, not_found_object, not_modified
 from ..operations import osd as osd_ops
 from ..views import v1
 from ..views.osd import OSD_COMMANDS

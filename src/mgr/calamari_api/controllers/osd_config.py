@@ -3,7 +3,7 @@ from typing import Any
 
 from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, osd_map_view
-from ..http import ApiRequest, accepted, not_modified
+from ..web.http import ApiRequest, accepted, not_modified
 from ..operations.osd import flags_operation
 
 

@@ -3,7 +3,7 @@ from typing import Any, Dict
 
 from . import BaseController, cached_by
 from ..derived import OSD_MAP_DEPS, effective_config, osd_map_view
-from ..http import ApiError, ApiRequest, accepted, not_found_object
+from ..web.http import ApiError, ApiRequest, accepted, not_found_object
 from ..operations import pool as pool_ops
 from ..views import v1
 from ..views.pool import NoCrushRules, pool_defaults

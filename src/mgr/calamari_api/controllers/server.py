@@ -2,7 +2,7 @@
 from typing import Any, Callable, Dict, List
 
 from . import BaseController, cached_by
-from ..http import ApiRequest, no_content, not_found_object
+from ..web.http import ApiRequest, no_content, not_found_object
 from ..views import v1
 from ..views.server import Host, cluster_server_object, server_object
 

@@ -4,7 +4,7 @@ graphite; see views/stats.py."""
 from typing import Any
 
 from . import BaseController, cached_by
-from ..http import ApiRequest, not_found_object, unavailable
+from ..web.http import ApiRequest, not_found_object, unavailable
 from ..views import v1
 from ..views.stats import cluster_stats, pool_stat_objects
 

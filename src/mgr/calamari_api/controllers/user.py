@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 from . import BaseController
 from ..auth import User, email_errors, username_errors
-from ..http import ApiRequest, Response, detail, no_content, not_found, permission_denied, validation_error
+from ..web.http import ApiRequest, Response, detail, no_content, not_found, permission_denied, validation_error
 from ..schemas import RESOURCES
 
 TAKEN = 'User with this Username already exists.'

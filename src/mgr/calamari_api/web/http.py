@@ -4,6 +4,9 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlencode
 
+SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')     # no CSRF check; a readonly role may use them
+MAX_BODY_BYTES = 1024 * 1024
+
 # -- errors -------------------------------------------------------------------------------------
 
 
