@@ -1,6 +1,9 @@
-"""THE route table: every URL x method the API serves, and the controller action behind it.
+"""THE route table: every URL x method the API serves, the controller action behind it and what the OpenAPI
+document says of it.
 
-One line per (method, URL pattern, controller.action).  Patterns are relative to ``/api/<version>/``, or to ``/``
+One row per (method, URL pattern, controller.action), with its documentation: the success status and body, the
+error statuses of its own, the query parameters and the request body (openapi.py builds the document from these
+rows alone).  Patterns are relative to ``/api/<version>/``, or to ``/``
 for the routes outside the API (version ROOT: graphite and the Calamari web apps);
 ``{name}`` placeholders use the regexes in PARAMS (Calamari's URL conf), and a trailing ``*`` marks
 Calamari's unanchored patterns, which match any suffix (so ``auth/login/`` works).  The CherryPy
@@ -8,7 +11,9 @@ RoutesDispatcher and the OpenAPI document are both built from this table; nothin
 URLs exist.  To find an endpoint's code: ``controllers/<controller>.py``, method ``<action>``.
 """
 import re
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+
+from ..schemas import any_case
 
 # Path parameter regexes, from Calamari's urls/v2.py.
 PARAMS: Dict[str, str] = {
@@ -32,12 +37,67 @@ PARAMS: Dict[str, str] = {
 }
 
 
+class Fields(NamedTuple):
+    """A request body of one resource's fields (schemas.py): create, modify (any subset) or replace (PUT)."""
+    resource: str
+    mode: str
+
+
+class Body(NamedTuple):
+    """Any other request body: whether it is required, its schema and media type."""
+    required: bool
+    schema: Dict[str, Any]
+    media: str = 'application/json'
+
+
+# A query parameter: (name, required, schema, description).
+Query = Tuple[str, bool, Dict[str, Any], str]
+# An empty value of these parameters means the default, as a parameter left out (Calamari's paginator ignored it).
+EMPTY = {'type': 'string', 'maxLength': 0}
+PAGE: Tuple[Query, ...] = (
+    ('page', False, {'anyOf': [{'type': 'integer', 'minimum': 1}, {'type': 'string', 'enum': ['last', '']}]},
+     'page number (1-based) or "last"; past the last page is a 400; empty: the first'),
+    ('page_size', False, {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 1000}, EMPTY]},
+     'items per page (default 10, also when empty)'))
+SEVERITY: Query = ('severity', False, {'type': 'string', 'pattern': any_case('', 'CRITICAL', 'ERROR', 'WARNING',
+                                                                             'RECOVERY', 'INFO')},
+                   'this severity or worse (any letter case; default INFO)')
+EVENT_QUERY = PAGE + (SEVERITY,)
+REQUEST_QUERY = PAGE + (('state', False, {'type': 'string', 'enum': ['submitted', 'complete']}, ''),)
+LINES: Tuple[Query, ...] = (('lines', False, {'type': 'integer', 'minimum': 1, 'maximum': 10000}, 'default 40'),)
+OSD_QUERY: Tuple[Query, ...] = (
+    ('pool', False, {'anyOf': [{'type': 'integer'}, EMPTY]},
+     'only OSDs this pool\'s CRUSH rule can use (empty: every OSD)'),
+    ('id__in[]', False, {'type': 'array', 'items': {'type': 'integer'}}, 'only these OSD ids'))
+POOL_QUERY: Tuple[Query, ...] = (
+    ('defaults', False, {}, 'a presence flag: the defaults for a new pool instead of the pools'),)
+# Request bodies that are not one resource's fields.
+KEY_IDS = Body(True, {'type': 'array', 'items': {'type': 'object', 'required': ['id'],
+                                                 'properties': {'id': {'type': 'string'}}}})
+KEY_STATUSES = Body(True, {'type': 'array', 'items': {
+    'type': 'object', 'required': ['id', 'status'], 'properties': {
+        'id': {'type': 'string'}, 'status': {'type': 'string', 'enum': ['accepted', 'rejected']}}}})
+IGNORED_JSON = Body(False, {'description': 'any JSON (Calamari\'s UI sends {"id": N}); ignored'})
+TEXT = Body(True, {'type': 'string'}, 'text/plain')
+
+
 class Route(NamedTuple):
     method: str       # GET, POST, PUT, PATCH or DELETE (HEAD and OPTIONS follow GET implicitly)
     pattern: str      # relative to /api/<version>/
     action: str       # "<controller module>.<method>"
     public: bool = False            # reachable without a session
     versions: Tuple[str, ...] = ('v2',)
+    # -- the OpenAPI operation --
+    status: int = 200               # on success
+    # The success body: a resource name (schemas.py), "[resource]" for a list, "page[resource]" for the pagination
+    # envelope, "any" for pass-through JSON, "request_id" for a tracked request, None for an empty body.
+    body: Optional[str] = 'any'
+    # Error statuses of its own, besides those every operation may answer (openapi.COMMON, AUTHENTICATED, a 404 for
+    # an unknown path value): 304 (nothing to change), 404 (no such object; "404-empty": with an empty body), 409
+    # (conflict), 415 (wrong media type), "503-empty" (another host's logs), 429 (auth/login's lockout), ...
+    errors: str = ''
+    query: Tuple[Query, ...] = ()
+    request: Union[Fields, Body, None] = None
 
     @property
     def param_names(self) -> Tuple[str, ...]:
@@ -64,94 +124,109 @@ C = 'cluster/{fsid}'
 ROUTES: List[Route] = [
     # -- authentication, users, API root, info ---------------------------------------------------
     _r('GET', 'auth/login*', 'auth.login_form', public=True, versions=V1_V2),
-    _r('POST', 'auth/login*', 'auth.login', public=True, versions=V1_V2),
+    _r('POST', 'auth/login*', 'auth.login', public=True, versions=V1_V2, errors='401 429',
+       request=Fields('login', 'create')),
     _r('GET', 'auth/logout*', 'auth.logout', public=True, versions=V1_V2),
     _r('POST', 'auth/logout*', 'auth.logout', public=True, versions=V1_V2),
-    _r('GET', 'info*', 'info.get', public=True),
+    _r('GET', 'info*', 'info.get', public=True, body='info'),
     _r('GET', 'openapi.json', 'info.openapi', public=True),
     _r('GET', '', 'info.api_root', versions=V1_V2),
     _r('GET', 'grains*', 'grains.local'),
-    _r('GET', 'user', 'user.list', versions=V1_V2),      # v1: the same views (the UIs read v1 user/me)
-    _r('POST', 'user', 'user.create', versions=V1_V2),
-    _r('GET', 'user/{user_id}', 'user.get', versions=V1_V2),
-    _r('PUT', 'user/{user_id}', 'user.update', versions=V1_V2),
-    _r('PATCH', 'user/{user_id}', 'user.update', versions=V1_V2),
-    _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2),
+    _r('GET', 'user', 'user.list', versions=V1_V2, body='[user]'),      # v1: the same views (the UIs read v1 user/me)
+    _r('POST', 'user', 'user.create', versions=V1_V2, status=201, body='user', request=Fields('user', 'create')),
+    _r('GET', 'user/{user_id}', 'user.get', versions=V1_V2, body='user', errors='404'),
+    _r('PUT', 'user/{user_id}', 'user.update', versions=V1_V2, body='user', errors='404',
+       request=Fields('user', 'replace')),
+    _r('PATCH', 'user/{user_id}', 'user.update', versions=V1_V2, body='user', errors='404',
+       request=Fields('user', 'modify')),
+    _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2, status=204, body=None, errors='404'),
     # -- clusters --------------------------------------------------------------------------------
-    _r('GET', 'cluster', 'cluster.list'),
-    _r('GET', C, 'cluster.get'),
-    _r('DELETE', C, 'cluster.forget'),
+    _r('GET', 'cluster', 'cluster.list', body='[cluster]'),
+    _r('GET', C, 'cluster.get', body='cluster', errors='404-empty'),
+    _r('DELETE', C, 'cluster.forget', status=204, body=None, errors='404-empty'),
     # -- requests --------------------------------------------------------------------------------
-    _r('GET', 'request', 'request.list'),
-    _r('GET', 'request/{request_id}', 'request.get'),
-    _r('POST', 'request/{request_id}/cancel', 'request.cancel'),
-    _r('GET', C + '/request', 'request.list'),
-    _r('GET', C + '/request/{request_id}', 'request.get'),
+    _r('GET', 'request', 'request.list', body='page[request]', query=REQUEST_QUERY),
+    _r('GET', 'request/{request_id}', 'request.get', body='request', errors='404'),
+    _r('POST', 'request/{request_id}/cancel', 'request.cancel', body='request', errors='404'),
+    _r('GET', C + '/request', 'request.list', body='page[request]', query=REQUEST_QUERY),
+    _r('GET', C + '/request/{request_id}', 'request.get', body='request', errors='404'),
     # -- CRUSH -----------------------------------------------------------------------------------
     _r('GET', C + '/crush_map', 'crush.map_text'),
-    _r('POST', C + '/crush_map', 'crush.replace_map'),    # text/plain body; 200 (not 202) as in Calamari
+    # text/plain body; 200 (not 202) as in Calamari
+    _r('POST', C + '/crush_map', 'crush.replace_map', body='request_id', errors='415', request=TEXT),
     _r('GET', C + '/crush_rule_set', 'crush.rule_sets'),
-    _r('GET', C + '/crush_rule', 'crush.rules'),
-    _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule'),
-    _r('POST', C + '/crush_rule', 'crush.create_rule'),
-    _r('PATCH', C + '/crush_rule/{rule_id}', 'crush.update_rule'),
-    _r('DELETE', C + '/crush_rule/{rule_id}', 'crush.delete_rule'),
-    _r('GET', C + '/crush_node', 'crush.nodes'),
-    _r('GET', C + '/crush_node/{node_id}', 'crush.node'),
-    _r('POST', C + '/crush_node', 'crush.create_node'),
-    _r('PATCH', C + '/crush_node/{node_id}', 'crush.update_node'),
-    _r('DELETE', C + '/crush_node/{node_id}', 'crush.delete_node'),
-    _r('GET', C + '/crush_type', 'crush.types'),
-    _r('GET', C + '/crush_type/{type_id}', 'crush.type'),
+    _r('GET', C + '/crush_rule', 'crush.rules', body='[crush_rule]'),
+    _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule', body='crush_rule', errors='404'),
+    _r('POST', C + '/crush_rule', 'crush.create_rule', status=202, body='request_id', errors='409',
+       request=Fields('crush_rule', 'create')),
+    _r('PATCH', C + '/crush_rule/{rule_id}', 'crush.update_rule', status=202, body='request_id', errors='304 404 409',
+       request=Fields('crush_rule', 'modify')),
+    _r('DELETE', C + '/crush_rule/{rule_id}', 'crush.delete_rule', status=202, body='request_id', errors='404 409'),
+    _r('GET', C + '/crush_node', 'crush.nodes', body='[crush_node]'),
+    _r('GET', C + '/crush_node/{node_id}', 'crush.node', body='crush_node', errors='404'),
+    _r('POST', C + '/crush_node', 'crush.create_node', status=202, body='request_id', errors='404 409',
+       request=Fields('crush_node', 'create')),
+    _r('PATCH', C + '/crush_node/{node_id}', 'crush.update_node', status=202, body='request_id', errors='304 404 409',
+       request=Fields('crush_node', 'modify')),
+    _r('DELETE', C + '/crush_node/{node_id}', 'crush.delete_node', status=202, body='request_id', errors='404 409'),
+    _r('GET', C + '/crush_type', 'crush.types', body='[crush_type]'),
+    _r('GET', C + '/crush_type/{type_id}', 'crush.type', body='crush_type', errors='404'),
     # -- pools -----------------------------------------------------------------------------------
-    _r('GET', C + '/pool', 'pool.list'),
-    _r('POST', C + '/pool', 'pool.create'),
-    _r('GET', C + '/pool/stats', 'stats.pools'),                # Calamari master: usage from the PG map
-    _r('GET', C + '/pool/{pool_id}/stats', 'stats.pool'),
-    _r('GET', C + '/stats', 'stats.totals'),
-    _r('GET', C + '/pool/{pool_id}', 'pool.get'),
-    _r('PATCH', C + '/pool/{pool_id}', 'pool.update'),
-    _r('DELETE', C + '/pool/{pool_id}', 'pool.delete'),
+    _r('GET', C + '/pool', 'pool.list', query=POOL_QUERY),
+    _r('POST', C + '/pool', 'pool.create', status=202, body='request_id', errors='409',
+       request=Fields('pool', 'create')),
+    # Calamari master: usage from the PG map
+    _r('GET', C + '/pool/stats', 'stats.pools', body='[pool_stats]'),
+    _r('GET', C + '/pool/{pool_id}/stats', 'stats.pool', body='pool_stats', errors='404'),
+    _r('GET', C + '/stats', 'stats.totals', body='cluster_stats'),
+    _r('GET', C + '/pool/{pool_id}', 'pool.get', body='pool', errors='404'),
+    _r('PATCH', C + '/pool/{pool_id}', 'pool.update', status=202, body='request_id', errors='404 409',
+       request=Fields('pool', 'modify')),
+    _r('DELETE', C + '/pool/{pool_id}', 'pool.delete', status=202, body='request_id', errors='404',
+       request=IGNORED_JSON),
     # -- OSDs ------------------------------------------------------------------------------------
-    _r('GET', C + '/osd', 'osd.list'),
+    _r('GET', C + '/osd', 'osd.list', body='[osd]', query=OSD_QUERY),
     _r('GET', C + '/osd/command', 'osd.implemented_commands'),
     _r('GET', C + '/osd /command', 'osd.implemented_commands'),    # Calamari 1.2's spelling (sic)
-    _r('GET', C + '/osd/{osd_id}', 'osd.get'),
-    _r('PATCH', C + '/osd/{osd_id}', 'osd.update'),
-    _r('GET', C + '/osd/{osd_id}/command', 'osd.valid_commands'),
-    _r('GET', C + '/osd/{osd_id}/command/{command}', 'osd.validate_command'),
-    _r('POST', C + '/osd/{osd_id}/command/{command}', 'osd.apply_command'),
-    _r('GET', C + '/osd_config', 'osd_config.get'),
-    _r('PATCH', C + '/osd_config', 'osd_config.update'),
+    _r('GET', C + '/osd/{osd_id}', 'osd.get', body='osd', errors='404'),
+    _r('PATCH', C + '/osd/{osd_id}', 'osd.update', status=202, body='request_id', errors='304 404',
+       request=Fields('osd', 'modify')),
+    _r('GET', C + '/osd/{osd_id}/command', 'osd.valid_commands', errors='404'),
+    _r('GET', C + '/osd/{osd_id}/command/{command}', 'osd.validate_command', errors='404'),
+    _r('POST', C + '/osd/{osd_id}/command/{command}', 'osd.apply_command', status=202, body='request_id'),
+    _r('GET', C + '/osd_config', 'osd_config.get', body='osd_config'),
+    _r('PATCH', C + '/osd_config', 'osd_config.update', status=202, body='request_id', errors='304',
+       request=Fields('osd_config', 'modify')),
     # -- mons, sync objects, config, log, CLI ----------------------------------------------------
-    _r('GET', C + '/mon', 'mon.list'),
-    _r('GET', C + '/mon/{mon_id}', 'mon.get'),
-    _r('GET', C + '/mon/{mon_id}/status', 'mon.status'),
+    _r('GET', C + '/mon', 'mon.list', body='[mon]'),
+    _r('GET', C + '/mon/{mon_id}', 'mon.get', body='mon', errors='404'),
+    _r('GET', C + '/mon/{mon_id}/status', 'mon.status', errors='404'),
     _r('GET', C + '/sync_object', 'sync_object.list'),
-    _r('GET', C + '/sync_object/{sync_type}', 'sync_object.get'),
-    _r('GET', C + '/config', 'config.list'),
-    _r('GET', C + '/config/{key}', 'config.get'),
-    _r('GET', C + '/log', 'log.cluster_tail'),
-    _r('POST', C + '/cli', 'cli.run'),
+    _r('GET', C + '/sync_object/{sync_type}', 'sync_object.get', errors='404'),
+    _r('GET', C + '/config', 'config.list', body='[config_setting]'),
+    _r('GET', C + '/config/{key}', 'config.get', body='config_setting', errors='404'),
+    _r('GET', C + '/log', 'log.cluster_tail', body='log_tail', query=LINES),
+    _r('POST', C + '/cli', 'cli.run', body='cli_result', request=Fields('cli_command', 'create')),
     # -- servers, keys, events -------------------------------------------------------------------
-    _r('GET', 'server', 'server.list'),
-    _r('GET', 'server/{fqdn}', 'server.get'),
-    _r('DELETE', 'server/{fqdn}', 'server.forget'),
-    _r('GET', 'server/{fqdn}/grains', 'grains.server'),
-    _r('POST', 'server/{fqdn}/debug_job*', 'debug_job.submit'),
-    _r('GET', 'server/{fqdn}/log', 'log.server_files'),
-    _r('GET', 'server/{fqdn}/log/{log_path}', 'log.server_tail'),
-    _r('GET', C + '/server', 'server.cluster_list'),
-    _r('GET', C + '/server/{fqdn}', 'server.cluster_get'),
-    _r('GET', 'key', 'key.list'),
-    _r('PATCH', 'key', 'key.bulk_update'),
-    _r('DELETE', 'key', 'key.bulk_delete'),
-    _r('GET', 'key/{minion_id}*', 'key.get'),
-    _r('PATCH', 'key/{minion_id}*', 'key.update'),
-    _r('DELETE', 'key/{minion_id}*', 'key.delete'),
-    _r('GET', 'event', 'event.list'),
-    _r('GET', C + '/event', 'event.cluster_list'),
-    _r('GET', 'server/{fqdn}/event', 'event.server_list'),
+    _r('GET', 'server', 'server.list', body='[server]'),
+    _r('GET', 'server/{fqdn}', 'server.get', body='server', errors='404'),
+    _r('DELETE', 'server/{fqdn}', 'server.forget', status=204, body=None, errors='404'),
+    _r('GET', 'server/{fqdn}/grains', 'grains.server', errors='404-empty'),
+    _r('POST', 'server/{fqdn}/debug_job*', 'debug_job.submit', status=202, body='request_id',
+       request=Fields('debug_job', 'create')),
+    _r('GET', 'server/{fqdn}/log', 'log.server_files', errors='503-empty'),
+    _r('GET', 'server/{fqdn}/log/{log_path}', 'log.server_tail', body='log_tail', errors='404 503-empty', query=LINES),
+    _r('GET', C + '/server', 'server.cluster_list', body='[cluster_server]'),
+    _r('GET', C + '/server/{fqdn}', 'server.cluster_get', body='cluster_server', errors='404'),
+    _r('GET', 'key', 'key.list', body='[key]'),
+    _r('PATCH', 'key', 'key.bulk_update', status=204, body=None, errors='404', request=KEY_STATUSES),
+    _r('DELETE', 'key', 'key.bulk_delete', status=204, body=None, errors='404', request=KEY_IDS),
+    _r('GET', 'key/{minion_id}*', 'key.get', body='key', errors='404'),
+    _r('PATCH', 'key/{minion_id}*', 'key.update', status=204, body=None, errors='404', request=Fields('key', 'modify')),
+    _r('DELETE', 'key/{minion_id}*', 'key.delete', status=204, body=None, errors='404'),
+    _r('GET', 'event', 'event.list', body='page[event]', query=EVENT_QUERY),
+    _r('GET', C + '/event', 'event.cluster_list', body='page[event]', query=EVENT_QUERY),
+    _r('GET', 'server/{fqdn}/event', 'event.server_list', body='page[event]', query=EVENT_QUERY),
     # -- Calamari 1.3's v1 API, which its dashboard and admin apps use (V1-DASHBOARD.md §5); POST/PUT/DELETE
     # on cluster and cluster/<fsid> are 405 as in 1.3 ----------------------------------------------
     _r('GET', 'cluster', 'cluster.v1_list', versions=V1),
@@ -159,16 +234,16 @@ ROUTES: List[Route] = [
     _r('GET', C + '/health', 'health.report', versions=V1),
     _r('GET', C + '/health_counters', 'health.counters', versions=V1),
     _r('GET', 'cluster/{any_fsid}/space', 'stats.space', versions=V1),
-    _r('GET', C + '/osd', 'osd.v1_list', versions=V1),
-    _r('GET', C + '/osd/{osd_id}', 'osd.v1_get', versions=V1),
+    _r('GET', C + '/osd', 'osd.v1_list', versions=V1, errors='202-no-pgs'),
+    _r('GET', C + '/osd/{osd_id}', 'osd.v1_get', versions=V1, errors='404'),
     _r('GET', C + '/pool', 'pool.v1_list', versions=V1),
-    _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1),
+    _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1, errors='404'),
     _r('GET', 'cluster/{any_fsid}/server', 'server.v1_cluster_list', versions=V1),
     # -- graphite's render and find (V1-DASHBOARD.md §6): the dashboard's charts, from the module's history --
     _r('GET', 'graphite/render*', 'graphite.render', versions=ROOT),
     _r('GET', 'graphite/metrics*', 'graphite.find', versions=ROOT),
     # -- Calamari's web apps from a calamari-clients tree (option ui_path), and its redirects -------------
-    _r('GET', '', 'ui.root', public=True, versions=ROOT),
+    _r('GET', '', 'ui.root', public=True, versions=ROOT, status=302, body=None),
     _r('GET', '{ui_app}*', 'ui.app', public=True, versions=ROOT),
 ]
 
