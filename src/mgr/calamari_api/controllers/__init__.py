@@ -1,14 +1,13 @@
 """One module per Calamari resource; each defines ``CONTROLLER``, a BaseController subclass whose methods
 are the actions named in ``web/routes.py`` (signature: ``(self, request, **path_params)``)."""
 import importlib
-from typing import Any, Callable, Dict, TypeVar
+from typing import Any, Dict
 
 from ..web import routes as route_table
 from ..audit import principal_name
 from ..web.http import ApiError, ApiRequest
 from ..requests import Operation, TooManyInFlight
 
-F = TypeVar('F', bound=Callable[..., Any])
 IN_FLIGHT_RETRY_SECONDS = 5
 
 
@@ -29,15 +28,6 @@ class BaseController:
                                                  client=request.remote_addr)
         except TooManyInFlight as e:
             raise ApiError(429, {'detail': str(e)}, headers={'Retry-After': str(IN_FLIGHT_RETRY_SECONDS)})
-
-
-def cached_by(*deps: str) -> Callable[[F], F]:
-    """Mark a GET action whose response depends only on these ClusterState sources (and the URL): the
-    dispatcher then serves the rendered JSON from cache, with an ETag, until one of them changes."""
-    def mark(handler: F) -> F:
-        handler.cache_deps = deps  # type: ignore[attr-defined]
-        return handler
-    return mark
 
 
 def load_controllers(services: Any) -> Dict[str, BaseController]:

@@ -8,9 +8,9 @@ map (operations/crush_rule.py) by compiling a text map here, before anything is 
 """
 from typing import Any, List
 
-from . import BaseController, cached_by
+from . import BaseController
 from .. import derived
-from ..derived import (OSD_MAP_DEPS, RULE_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
+from ..derived import (CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
                        osd_map_view)
 from ..web.http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
                         unavailable)
@@ -28,7 +28,6 @@ def _find(items: List[Any], key: str, ident: str, kind: str) -> Any:
 
 
 class CrushController(BaseController):
-    @cached_by(*OSD_MAP_DEPS)
     def map_text(self, request: ApiRequest, fsid: str) -> Any:
         try:
             return crush_map_text(self.services)
@@ -114,23 +113,18 @@ class CrushController(BaseController):
         operation = rule_ops.delete_operation(int(rule_id), self._rule_context(), self.cluster.name, fsid)
         return accepted(self.submit_request(request, operation))
 
-    @cached_by(*RULE_DEPS)
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
         return rule_set_objects(crush_rules(self.cluster))
 
-    @cached_by(*RULE_DEPS)
     def rules(self, request: ApiRequest, fsid: str) -> Any:
         return crush_rules(self.cluster)
 
-    @cached_by(*RULE_DEPS)
     def rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         return _find(crush_rules(self.cluster), 'id', str(int(rule_id)), 'crush_rule')
 
-    @cached_by(*OSD_MAP_DEPS)
     def nodes(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).nodes
 
-    @cached_by(*OSD_MAP_DEPS)
     def node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         return _find(osd_map_view(self.cluster).nodes, 'id', str(int(node_id)), 'crush_node')
 
@@ -153,11 +147,9 @@ class CrushController(BaseController):
         operation = node_ops.delete_operation(int(node_id), self._node_context(), self.cluster.name, fsid)
         return accepted(self.submit_request(request, operation))
 
-    @cached_by(*OSD_MAP_DEPS)
     def types(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).types
 
-    @cached_by(*OSD_MAP_DEPS)
     def type(self, request: ApiRequest, fsid: str, type_id: str) -> Any:
         return _find(osd_map_view(self.cluster).types, 'id', str(int(type_id)), 'crush_type')
 

@@ -1,14 +1,13 @@
 """Calamari resource: osd_config."""
 from typing import Any
 
-from . import BaseController, cached_by
-from ..derived import OSD_MAP_DEPS, osd_map_view
+from . import BaseController
+from ..derived import osd_map_view
 from ..web.http import ApiRequest, accepted, not_modified
 from ..operations.osd import flags_operation
 
 
 class OsdConfigController(BaseController):
-    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).flags
 

@@ -257,7 +257,7 @@ class CalamariApp:
             return self.hub.forward(member, request, route)     # another cluster's: it answers (hub.py)
         if self.hub.merges(route):
             return self.hub.merged(route, request, params, lambda req: handler(req, **params))
-        deps = getattr(handler, 'cache_deps', None)
+        deps = route.cache
         if deps and method in ('GET', 'HEAD'):
             if method == 'GET':
                 self.route_index.record(request.path, Resolved(endpoint, route, handler, params))

@@ -67,7 +67,7 @@ class FastPath:
             return None
         # The cache first (no side effects): on a miss the full path runs every check, so none may run here twice
         # (a token's use is recorded, a failed one throttled).
-        rendered = self._responses.peek(cache_key(resolved.route.action, request), resolved.handler.cache_deps)
+        rendered = self._responses.peek(cache_key(resolved.route.action, request), resolved.route.cache)
         if rendered is None:
             return None
         try:

@@ -13,6 +13,7 @@ URLs exist.  To find an endpoint's code: ``controllers/<controller>.py``, method
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
+from ..derived import OSD_MAP_DEPS, RULE_DEPS
 from ..schemas import any_case
 
 # Path parameter regexes, from Calamari's urls/v2.py.
@@ -80,6 +81,14 @@ KEY_STATUSES = Body(True, {'type': 'array', 'items': {
 IGNORED_JSON = Body(False, {'description': 'any JSON (Calamari\'s UI sends {"id": N}); ignored'})
 TEXT = Body(True, {'type': 'string'}, 'text/plain')
 
+# What cached responses depend on (besides derived.OSD_MAP_DEPS and RULE_DEPS).
+UPDATE_SOURCES = ('osd_map', 'mon_map', 'health', 'pg_summary', 'fs_map', 'config')    # a cluster's update_time
+# Server objects come from the maps, daemon metadata, key states ('keys') and last-contact times (which move
+# with the daemons' reports, every few seconds: 'keys' has a short maximum age in cluster.MAX_AGE).
+SERVER_DEPS = ('osd_map', 'osd_metadata', 'mon_map', 'mon_metadata', 'fs_map', 'mds_metadata', 'servers',
+               'mgr_map', 'keys')
+STATS_DEPS = ('osd_map', 'pool_stats', 'df')
+
 
 class Route(NamedTuple):
     method: str       # GET, POST, PUT, PATCH or DELETE (HEAD and OPTIONS follow GET implicitly)
@@ -98,6 +107,10 @@ class Route(NamedTuple):
     errors: str = ''
     query: Tuple[Query, ...] = ()
     request: Union[Fields, Body, None] = None
+    # -- the response cache --
+    # A GET whose response depends only on these ClusterState sources (and the URL): the dispatcher serves the
+    # rendered JSON from the cache (response_cache.py), with an ETag, until one of them changes.
+    cache: Tuple[str, ...] = ()
 
     @property
     def param_names(self) -> Tuple[str, ...]:
@@ -141,7 +154,7 @@ ROUTES: List[Route] = [
        request=Fields('user', 'modify')),
     _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2, status=204, body=None, errors='404'),
     # -- clusters --------------------------------------------------------------------------------
-    _r('GET', 'cluster', 'cluster.list', body='[cluster]'),
+    _r('GET', 'cluster', 'cluster.list', body='[cluster]', cache=UPDATE_SOURCES),
     _r('GET', C, 'cluster.get', body='cluster', errors='404-empty'),
     _r('DELETE', C, 'cluster.forget', status=204, body=None, errors='404-empty'),
     # -- requests --------------------------------------------------------------------------------
@@ -151,50 +164,50 @@ ROUTES: List[Route] = [
     _r('GET', C + '/request', 'request.list', body='page[request]', query=REQUEST_QUERY),
     _r('GET', C + '/request/{request_id}', 'request.get', body='request', errors='404'),
     # -- CRUSH -----------------------------------------------------------------------------------
-    _r('GET', C + '/crush_map', 'crush.map_text'),
+    _r('GET', C + '/crush_map', 'crush.map_text', cache=OSD_MAP_DEPS),
     # text/plain body; 200 (not 202) as in Calamari
     _r('POST', C + '/crush_map', 'crush.replace_map', body='request_id', errors='415', request=TEXT),
-    _r('GET', C + '/crush_rule_set', 'crush.rule_sets'),
-    _r('GET', C + '/crush_rule', 'crush.rules', body='[crush_rule]'),
-    _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule', body='crush_rule', errors='404'),
+    _r('GET', C + '/crush_rule_set', 'crush.rule_sets', cache=RULE_DEPS),
+    _r('GET', C + '/crush_rule', 'crush.rules', body='[crush_rule]', cache=RULE_DEPS),
+    _r('GET', C + '/crush_rule/{rule_id}', 'crush.rule', body='crush_rule', errors='404', cache=RULE_DEPS),
     _r('POST', C + '/crush_rule', 'crush.create_rule', status=202, body='request_id', errors='409',
        request=Fields('crush_rule', 'create')),
     _r('PATCH', C + '/crush_rule/{rule_id}', 'crush.update_rule', status=202, body='request_id', errors='304 404 409',
        request=Fields('crush_rule', 'modify')),
     _r('DELETE', C + '/crush_rule/{rule_id}', 'crush.delete_rule', status=202, body='request_id', errors='404 409'),
-    _r('GET', C + '/crush_node', 'crush.nodes', body='[crush_node]'),
-    _r('GET', C + '/crush_node/{node_id}', 'crush.node', body='crush_node', errors='404'),
+    _r('GET', C + '/crush_node', 'crush.nodes', body='[crush_node]', cache=OSD_MAP_DEPS),
+    _r('GET', C + '/crush_node/{node_id}', 'crush.node', body='crush_node', errors='404', cache=OSD_MAP_DEPS),
     _r('POST', C + '/crush_node', 'crush.create_node', status=202, body='request_id', errors='404 409',
        request=Fields('crush_node', 'create')),
     _r('PATCH', C + '/crush_node/{node_id}', 'crush.update_node', status=202, body='request_id', errors='304 404 409',
        request=Fields('crush_node', 'modify')),
     _r('DELETE', C + '/crush_node/{node_id}', 'crush.delete_node', status=202, body='request_id', errors='404 409'),
-    _r('GET', C + '/crush_type', 'crush.types', body='[crush_type]'),
-    _r('GET', C + '/crush_type/{type_id}', 'crush.type', body='crush_type', errors='404'),
+    _r('GET', C + '/crush_type', 'crush.types', body='[crush_type]', cache=OSD_MAP_DEPS),
+    _r('GET', C + '/crush_type/{type_id}', 'crush.type', body='crush_type', errors='404', cache=OSD_MAP_DEPS),
     # -- pools -----------------------------------------------------------------------------------
-    _r('GET', C + '/pool', 'pool.list', query=POOL_QUERY),
+    _r('GET', C + '/pool', 'pool.list', query=POOL_QUERY, cache=OSD_MAP_DEPS + ('config',)),    # (?defaults)
     _r('POST', C + '/pool', 'pool.create', status=202, body='request_id', errors='409',
        request=Fields('pool', 'create')),
     # Calamari master: usage from the PG map
-    _r('GET', C + '/pool/stats', 'stats.pools', body='[pool_stats]'),
-    _r('GET', C + '/pool/{pool_id}/stats', 'stats.pool', body='pool_stats', errors='404'),
-    _r('GET', C + '/stats', 'stats.totals', body='cluster_stats'),
-    _r('GET', C + '/pool/{pool_id}', 'pool.get', body='pool', errors='404'),
+    _r('GET', C + '/pool/stats', 'stats.pools', body='[pool_stats]', cache=STATS_DEPS),
+    _r('GET', C + '/pool/{pool_id}/stats', 'stats.pool', body='pool_stats', errors='404', cache=STATS_DEPS),
+    _r('GET', C + '/stats', 'stats.totals', body='cluster_stats', cache=STATS_DEPS),
+    _r('GET', C + '/pool/{pool_id}', 'pool.get', body='pool', errors='404', cache=OSD_MAP_DEPS),
     _r('PATCH', C + '/pool/{pool_id}', 'pool.update', status=202, body='request_id', errors='404 409',
        request=Fields('pool', 'modify')),
     _r('DELETE', C + '/pool/{pool_id}', 'pool.delete', status=202, body='request_id', errors='404',
        request=IGNORED_JSON),
     # -- OSDs ------------------------------------------------------------------------------------
-    _r('GET', C + '/osd', 'osd.list', body='[osd]', query=OSD_QUERY),
+    _r('GET', C + '/osd', 'osd.list', body='[osd]', query=OSD_QUERY, cache=OSD_MAP_DEPS),
     _r('GET', C + '/osd/command', 'osd.implemented_commands'),
     _r('GET', C + '/osd /command', 'osd.implemented_commands'),    # Calamari 1.2's spelling (sic)
-    _r('GET', C + '/osd/{osd_id}', 'osd.get', body='osd', errors='404'),
+    _r('GET', C + '/osd/{osd_id}', 'osd.get', body='osd', errors='404', cache=OSD_MAP_DEPS),
     _r('PATCH', C + '/osd/{osd_id}', 'osd.update', status=202, body='request_id', errors='304 404',
        request=Fields('osd', 'modify')),
-    _r('GET', C + '/osd/{osd_id}/command', 'osd.valid_commands', errors='404'),
+    _r('GET', C + '/osd/{osd_id}/command', 'osd.valid_commands', errors='404', cache=OSD_MAP_DEPS),
     _r('GET', C + '/osd/{osd_id}/command/{command}', 'osd.validate_command', errors='404'),
     _r('POST', C + '/osd/{osd_id}/command/{command}', 'osd.apply_command', status=202, body='request_id'),
-    _r('GET', C + '/osd_config', 'osd_config.get', body='osd_config'),
+    _r('GET', C + '/osd_config', 'osd_config.get', body='osd_config', cache=OSD_MAP_DEPS),
     _r('PATCH', C + '/osd_config', 'osd_config.update', status=202, body='request_id', errors='304',
        request=Fields('osd_config', 'modify')),
     # -- mons, sync objects, config, log, CLI ----------------------------------------------------
@@ -208,37 +221,37 @@ ROUTES: List[Route] = [
     _r('GET', C + '/log', 'log.cluster_tail', body='log_tail', query=LINES),
     _r('POST', C + '/cli', 'cli.run', body='cli_result', request=Fields('cli_command', 'create')),
     # -- servers, keys, events -------------------------------------------------------------------
-    _r('GET', 'server', 'server.list', body='[server]'),
-    _r('GET', 'server/{fqdn}', 'server.get', body='server', errors='404'),
+    _r('GET', 'server', 'server.list', body='[server]', cache=SERVER_DEPS),
+    _r('GET', 'server/{fqdn}', 'server.get', body='server', errors='404', cache=SERVER_DEPS),
     _r('DELETE', 'server/{fqdn}', 'server.forget', status=204, body=None, errors='404'),
     _r('GET', 'server/{fqdn}/grains', 'grains.server', errors='404-empty'),
     _r('POST', 'server/{fqdn}/debug_job*', 'debug_job.submit', status=202, body='request_id',
        request=Fields('debug_job', 'create')),
     _r('GET', 'server/{fqdn}/log', 'log.server_files', errors='503-empty'),
     _r('GET', 'server/{fqdn}/log/{log_path}', 'log.server_tail', body='log_tail', errors='404 503-empty', query=LINES),
-    _r('GET', C + '/server', 'server.cluster_list', body='[cluster_server]'),
-    _r('GET', C + '/server/{fqdn}', 'server.cluster_get', body='cluster_server', errors='404'),
+    _r('GET', C + '/server', 'server.cluster_list', body='[cluster_server]', cache=SERVER_DEPS),
+    _r('GET', C + '/server/{fqdn}', 'server.cluster_get', body='cluster_server', errors='404', cache=SERVER_DEPS),
     _r('GET', 'key', 'key.list', body='[key]'),
     _r('PATCH', 'key', 'key.bulk_update', status=204, body=None, errors='404', request=KEY_STATUSES),
     _r('DELETE', 'key', 'key.bulk_delete', status=204, body=None, errors='404', request=KEY_IDS),
     _r('GET', 'key/{minion_id}*', 'key.get', body='key', errors='404'),
     _r('PATCH', 'key/{minion_id}*', 'key.update', status=204, body=None, errors='404', request=Fields('key', 'modify')),
     _r('DELETE', 'key/{minion_id}*', 'key.delete', status=204, body=None, errors='404'),
-    _r('GET', 'event', 'event.list', body='page[event]', query=EVENT_QUERY),
-    _r('GET', C + '/event', 'event.cluster_list', body='page[event]', query=EVENT_QUERY),
-    _r('GET', 'server/{fqdn}/event', 'event.server_list', body='page[event]', query=EVENT_QUERY),
+    _r('GET', 'event', 'event.list', body='page[event]', query=EVENT_QUERY, cache=('events',)),
+    _r('GET', C + '/event', 'event.cluster_list', body='page[event]', query=EVENT_QUERY, cache=('events',)),
+    _r('GET', 'server/{fqdn}/event', 'event.server_list', body='page[event]', query=EVENT_QUERY, cache=('events',)),
     # -- Calamari 1.3's v1 API, which its dashboard and admin apps use (V1-DASHBOARD.md §5); POST/PUT/DELETE
     # on cluster and cluster/<fsid> are 405 as in 1.3 ----------------------------------------------
-    _r('GET', 'cluster', 'cluster.v1_list', versions=V1),
-    _r('GET', C, 'cluster.v1_get', versions=V1),
-    _r('GET', C + '/health', 'health.report', versions=V1),
-    _r('GET', C + '/health_counters', 'health.counters', versions=V1),
-    _r('GET', 'cluster/{any_fsid}/space', 'stats.space', versions=V1),
-    _r('GET', C + '/osd', 'osd.v1_list', versions=V1, errors='202-no-pgs'),
-    _r('GET', C + '/osd/{osd_id}', 'osd.v1_get', versions=V1, errors='404'),
-    _r('GET', C + '/pool', 'pool.v1_list', versions=V1),
-    _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1, errors='404'),
-    _r('GET', 'cluster/{any_fsid}/server', 'server.v1_cluster_list', versions=V1),
+    _r('GET', 'cluster', 'cluster.v1_list', versions=V1, cache=UPDATE_SOURCES),
+    _r('GET', C, 'cluster.v1_get', versions=V1, cache=UPDATE_SOURCES),
+    _r('GET', C + '/health', 'health.report', versions=V1, cache=UPDATE_SOURCES),
+    _r('GET', C + '/health_counters', 'health.counters', versions=V1, cache=UPDATE_SOURCES + ('mon_status',)),
+    _r('GET', 'cluster/{any_fsid}/space', 'stats.space', versions=V1, cache=('df',)),
+    _r('GET', C + '/osd', 'osd.v1_list', versions=V1, errors='202-no-pgs', cache=OSD_MAP_DEPS + ('pg_summary',)),
+    _r('GET', C + '/osd/{osd_id}', 'osd.v1_get', versions=V1, errors='404', cache=OSD_MAP_DEPS),
+    _r('GET', C + '/pool', 'pool.v1_list', versions=V1, cache=('osd_map', 'pool_stats')),
+    _r('GET', C + '/pool/{pool_id}', 'pool.v1_get', versions=V1, errors='404', cache=('osd_map', 'pool_stats')),
+    _r('GET', 'cluster/{any_fsid}/server', 'server.v1_cluster_list', versions=V1, cache=SERVER_DEPS),
     # -- graphite's render and find (V1-DASHBOARD.md §6): the dashboard's charts, from the module's history --
     _r('GET', 'graphite/render*', 'graphite.render', versions=ROOT),
     _r('GET', 'graphite/metrics*', 'graphite.find', versions=ROOT),
