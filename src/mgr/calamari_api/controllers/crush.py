@@ -10,10 +10,8 @@ from typing import Any, List
 
 from . import BaseController
 from .. import derived
-from ..derived import (CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
-                       osd_map_view)
-from ..web.http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
-                        unavailable)
+from ..derived import CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules, osd_map_view
+from ..web.http import ApiRequest, bad_request, detail, not_found_object, not_modified, unavailable
 from ..operations import crush_node as node_ops
 from ..operations import crush_rule as rule_ops
 from ..views import crush_text
@@ -46,7 +44,7 @@ class CrushController(BaseController):
             raise bad_request('The CRUSH map text is not UTF-8')
         binary = self._compile(text)
         operation = rule_ops.setcrushmap_operation(f'Replacing CRUSH map in {self.cluster.name}', binary, None, fsid)
-        return Response(200, {'request_id': self.submit_request(request, operation)})
+        return operation
 
     @staticmethod
     def _compile(text: str) -> bytes:
@@ -89,7 +87,7 @@ class CrushController(BaseController):
             raise unavailable(f'CRUSH map unavailable: {e}')
         after = None if ctx.has_sizes else (lambda: self._keep_sizes(rule))
         operation = rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after, rule)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def create_rule(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "type", "min_size", "max_size", "steps", "ruleset"}`` (ruleset optional: the lowest free
@@ -111,7 +109,7 @@ class CrushController(BaseController):
     def delete_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """409 while a pool uses the rule."""
         operation = rule_ops.delete_operation(int(rule_id), self._rule_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
         return rule_set_objects(crush_rules(self.cluster))
@@ -134,18 +132,18 @@ class CrushController(BaseController):
     def create_node(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "bucket_type", "items": [{"id", "weight"}]}``: a new bucket holding those items."""
         operation = node_ops.create_operation(request.json_object(), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def update_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Body as for POST (all three fields): rename, and move items in or unlink them; 304 if nothing changes."""
         operation = node_ops.update_operation(int(node_id), request.json_object(), self._node_context(),
                                               self.cluster.name, fsid)
-        return not_modified() if operation is None else accepted(self.submit_request(request, operation))
+        return not_modified() if operation is None else operation
 
     def delete_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Only an empty bucket (409 otherwise)."""
         operation = node_ops.delete_operation(int(node_id), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def types(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).types

@@ -2,7 +2,7 @@
 from typing import Any
 
 from . import BaseController
-from ..web.http import ApiRequest, accepted, permission_denied
+from ..web.http import ApiRequest, permission_denied
 from ..operations.selftest import selftest_operation
 
 
@@ -11,7 +11,7 @@ class DebugJobController(BaseController):
         """Superusers only: a self test can hold a request open for as long as it likes."""
         if not request.user.superuser:
             raise permission_denied()
-        return accepted(self.submit_request(request, selftest_operation(request.json_object())))
+        return selftest_operation(request.json_object())
 
 
 CONTROLLER = DebugJobController

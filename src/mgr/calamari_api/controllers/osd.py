@@ -3,7 +3,7 @@ from typing import Any, Dict
 
 from . import BaseController
 from ..derived import osd_map_view
-from ..web.http import ApiError, ApiRequest, accepted, not_found_object, not_modified
+from ..web.http import ApiError, ApiRequest, not_found_object, not_modified
 from ..operations import osd as osd_ops
 from ..views import v1
 from ..views.osd import OSD_COMMANDS
@@ -57,7 +57,7 @@ class OsdController(BaseController):
         operation = osd_ops.update_operation(osd, request.json_object(), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def valid_commands(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
         osd = find_osd(self.cluster, osd_id)
@@ -69,7 +69,7 @@ class OsdController(BaseController):
     def apply_command(self, request: ApiRequest, fsid: str, osd_id: str, command: str) -> Any:
         osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
         operation = osd_ops.command_operation(osd, int(osd_id), command, self.cluster.name)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     # -- v1 (Calamari 1.3: the dashboard's OSD poll and the workbench) -----------------------------
     def v1_list(self, request: ApiRequest, fsid: str) -> Any:

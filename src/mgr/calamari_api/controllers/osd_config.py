@@ -3,7 +3,7 @@ from typing import Any
 
 from . import BaseController
 from ..derived import osd_map_view
-from ..web.http import ApiRequest, accepted, not_modified
+from ..web.http import ApiRequest, not_modified
 from ..operations.osd import flags_operation
 
 
@@ -15,7 +15,7 @@ class OsdConfigController(BaseController):
         operation = flags_operation(request.json_object(), self.cluster.source('osd_map'), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.submit_request(request, operation))
+        return operation
 
 
 CONTROLLER = OsdConfigController

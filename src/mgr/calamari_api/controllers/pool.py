@@ -3,7 +3,7 @@ from typing import Any, Dict
 
 from . import BaseController
 from ..derived import effective_config, osd_map_view
-from ..web.http import ApiError, ApiRequest, accepted, not_found_object
+from ..web.http import ApiError, ApiRequest, not_found_object
 from ..operations import pool as pool_ops
 from ..views import v1
 from ..views.pool import NoCrushRules, pool_defaults
@@ -45,7 +45,7 @@ class PoolController(BaseController):
 
     def create(self, request: ApiRequest, fsid: str) -> Any:
         operation = pool_ops.create_operation(request.json_object(), self._write_context(), fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         return find_pool(self.cluster, pool_id)
@@ -54,13 +54,13 @@ class PoolController(BaseController):
         ctx = self._write_context()
         self._raw_pool(ctx, pool_id)
         operation = pool_ops.update_operation(int(pool_id), request.json_object(), ctx, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def delete(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         """A JSON body (Calamari's UI sends ``{"id": N}``) is accepted and ignored."""
         request.json(default=None)
         pool = self._raw_pool(self._write_context(), pool_id)
-        return accepted(self.submit_request(request, pool_ops.delete_operation(pool, fsid)))
+        return pool_ops.delete_operation(pool, fsid)
 
     # -- v1 (Calamari 1.3: the dashboard's pool card) ----------------------------------------------
     def v1_list(self, request: ApiRequest, fsid: str) -> Any:

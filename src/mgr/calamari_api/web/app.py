@@ -10,11 +10,12 @@ import cherrypy
 from cherrypy import _cplogging
 
 from . import routes as route_table
-from ..audit import bare
+from ..audit import bare, principal_name
 from ..cluster import MAX_AGE
 from ..controllers import load_controllers
 from ..hub import Hub
-from .endpoint import Endpoint
+from ..requests import Operation, TooManyInFlight
+from .endpoint import Endpoint, Handler
 from .fast_path import FastPath
 from .gate import AccessGate
 from .http import ApiError, ApiRequest, RawResponse, Response, SAFE_METHODS, bad_request, detail, render_json
@@ -23,6 +24,8 @@ from .response_cache import Rendered, ResponseCache, cache_key
 from .route_index import Resolved, RouteIndex
 
 log = logging.getLogger(__name__)
+
+IN_FLIGHT_RETRY_SECONDS = 5
 
 
 def to_routes_path(version: str, pattern: str) -> str:
@@ -256,10 +259,26 @@ class CalamariApp:
         if member is not None:
             return self.hub.forward(member, request, route)     # another cluster's: it answers (hub.py)
         if self.hub.merges(route):
-            return self.hub.merged(route, request, params, lambda req: handler(req, **params))
+            return self.hub.merged(route, request, params, lambda req: self.call(route, handler, req, params))
         deps = route.cache
         if deps and method in ('GET', 'HEAD'):
             if method == 'GET':
                 self.route_index.record(request.path, Resolved(endpoint, route, handler, params))
             return self.responses.get(cache_key(route.action, request), deps, lambda: handler(request, **params))
-        return handler(request, **params)
+        return self.call(route, handler, request, params)
+
+    def call(self, route: route_table.Route, handler: Handler, request: ApiRequest, params: Dict[str, str]) -> Any:
+        """The handler's answer; a write's operation becomes a tracked request, answered with the route's status."""
+        result = handler(request, **params)
+        if isinstance(result, Operation):
+            return Response(route.status, {'request_id': self.submit(request, result)})
+        return result
+
+    def submit(self, request: ApiRequest, operation: Operation) -> str:
+        """Every write's way into the request engine: the request id, with who asked and from where (the audit
+        line of its end, the per-principal cap on requests in flight: 429 beyond it)."""
+        try:
+            return self.services.requests.submit(operation, principal=principal_name(request.user),
+                                                 client=request.remote_addr)
+        except TooManyInFlight as e:
+            raise ApiError(429, {'detail': str(e)}, headers={'Retry-After': str(IN_FLIGHT_RETRY_SECONDS)})

@@ -76,11 +76,6 @@ class RawResponse(Response):
         self.content_type = content_type
 
 
-def accepted(request_id: str) -> Response:
-    """202 for an operation that became a tracked request."""
-    return Response(202, {'request_id': request_id})
-
-
 def no_content() -> Response:
     return Response(204, empty=True)
 
