@@ -2,8 +2,9 @@
 
 Both ways a request is answered ask it — the full path (``app.CalamariApp.run``, CherryPy) and the fast path
 (``fast_path.FastPath``, cached GETs) — so the order of the checks is stated once: authenticate (an API token,
-else a session) → CSRF on unsafe methods (not for a token) → the role → the cluster (``fsid``).  A refusal is an
-``ApiError`` carrying the ``Allow`` header the answer would have carried (none when authentication failed)."""
+else a session) → CSRF on unsafe methods (not for a token) → the role → the cluster (``fsid``) → the least role
+the route itself asks for (``routes.Route.role``).  A refusal is an ``ApiError`` carrying the ``Allow`` header
+the answer would have carried (none when authentication failed)."""
 from typing import Any, Callable, Mapping, Optional, Protocol
 
 from ..auth import ROLES
@@ -27,9 +28,10 @@ class Tokens(Protocol):
     def authenticate(self, request: ApiRequest) -> Any: ...
 
 
-def role_allows(role: Optional[str], method: str) -> bool:
-    """Calamari's IsRoleAllowed: readonly → safe methods only; read/write and superuser → all; no role → none."""
-    if role not in ROLES:
+def role_allows(role: Optional[str], method: str, least: Optional[str] = None) -> bool:
+    """Calamari's IsRoleAllowed: readonly → safe methods only; read/write and superuser → all; no role → none; and
+    at least the role ``least`` (a route's, e.g. superuser for ``cli``) when one is given."""
+    if role not in ROLES or (least is not None and ROLES.index(role) < ROLES.index(least)):
         return False
     return role != 'readonly' or method in SAFE_METHODS
 
@@ -61,6 +63,8 @@ class AccessGate:
             action = endpoint.action(method)
             if action is not None and 'fsid' in params and self._member_fsid(params) is None:
                 self.check_fsid(params['fsid'], action[0].pattern, action[0].method)
+            if user is not None and action is not None and not role_allows(user.role, method, action[0].role):
+                raise permission_denied()           # the route's own least role (routes.Route.role)
         except ApiError as e:
             e.headers['Allow'] = endpoint.allow(user)   # (DRF/IsRoleAllowed's 403s carried it too)
             raise

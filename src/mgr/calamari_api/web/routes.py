@@ -111,6 +111,10 @@ class Route(NamedTuple):
     # A GET whose response depends only on these ClusterState sources (and the URL): the dispatcher serves the
     # rendered JSON from the cache (response_cache.py), with an ETag, until one of them changes.
     cache: Tuple[str, ...] = ()
+    # -- access --
+    # The least role the action needs (auth.ROLES, weakest first), beyond what every role may do (readonly: the safe
+    # methods): the access gate (gate.py) refuses the others with a 403.
+    role: Optional[str] = None
 
     @property
     def param_names(self) -> Tuple[str, ...]:
@@ -146,13 +150,15 @@ ROUTES: List[Route] = [
     _r('GET', '', 'info.api_root', versions=V1_V2),
     _r('GET', 'grains*', 'grains.local'),
     _r('GET', 'user', 'user.list', versions=V1_V2, body='[user]'),      # v1: the same views (the UIs read v1 user/me)
-    _r('POST', 'user', 'user.create', versions=V1_V2, status=201, body='user', request=Fields('user', 'create')),
+    _r('POST', 'user', 'user.create', versions=V1_V2, status=201, body='user', request=Fields('user', 'create'),
+       role='superuser'),
     _r('GET', 'user/{user_id}', 'user.get', versions=V1_V2, body='user', errors='404'),
     _r('PUT', 'user/{user_id}', 'user.update', versions=V1_V2, body='user', errors='404',
        request=Fields('user', 'replace')),
     _r('PATCH', 'user/{user_id}', 'user.update', versions=V1_V2, body='user', errors='404',
        request=Fields('user', 'modify')),
-    _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2, status=204, body=None, errors='404'),
+    _r('DELETE', 'user/{user_id}', 'user.delete', versions=V1_V2, status=204, body=None, errors='404',
+       role='superuser'),
     # -- clusters --------------------------------------------------------------------------------
     _r('GET', 'cluster', 'cluster.list', body='[cluster]', cache=UPDATE_SOURCES),
     _r('GET', C, 'cluster.get', body='cluster', errors='404-empty'),
@@ -219,16 +225,17 @@ ROUTES: List[Route] = [
     _r('GET', C + '/config', 'config.list', body='[config_setting]'),
     _r('GET', C + '/config/{key}', 'config.get', body='config_setting', errors='404'),
     _r('GET', C + '/log', 'log.cluster_tail', body='log_tail', query=LINES),
-    _r('POST', C + '/cli', 'cli.run', body='cli_result', request=Fields('cli_command', 'create')),
+    _r('POST', C + '/cli', 'cli.run', body='cli_result', request=Fields('cli_command', 'create'), role='superuser'),
     # -- servers, keys, events -------------------------------------------------------------------
     _r('GET', 'server', 'server.list', body='[server]', cache=SERVER_DEPS),
     _r('GET', 'server/{fqdn}', 'server.get', body='server', errors='404', cache=SERVER_DEPS),
     _r('DELETE', 'server/{fqdn}', 'server.forget', status=204, body=None, errors='404'),
     _r('GET', 'server/{fqdn}/grains', 'grains.server', errors='404-empty'),
     _r('POST', 'server/{fqdn}/debug_job*', 'debug_job.submit', status=202, body='request_id',
-       request=Fields('debug_job', 'create')),
-    _r('GET', 'server/{fqdn}/log', 'log.server_files', errors='503-empty'),
-    _r('GET', 'server/{fqdn}/log/{log_path}', 'log.server_tail', body='log_tail', errors='404 503-empty', query=LINES),
+       request=Fields('debug_job', 'create'), role='superuser'),
+    _r('GET', 'server/{fqdn}/log', 'log.server_files', errors='503-empty', role='read/write'),
+    _r('GET', 'server/{fqdn}/log/{log_path}', 'log.server_tail', body='log_tail', errors='404 503-empty', query=LINES,
+       role='read/write'),
     _r('GET', C + '/server', 'server.cluster_list', body='[cluster_server]', cache=SERVER_DEPS),
     _r('GET', C + '/server/{fqdn}', 'server.cluster_get', body='cluster_server', errors='404', cache=SERVER_DEPS),
     _r('GET', 'key', 'key.list', body='[key]'),
