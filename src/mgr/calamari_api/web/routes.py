@@ -13,7 +13,7 @@ URLs exist.  To find an endpoint's code: ``controllers/<controller>.py``, method
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
-from ..derived import OSD_MAP_DEPS, RULE_DEPS
+from ..cluster import OSD_MAP_DEPS, RULE_DEPS
 from ..schemas import any_case
 
 # Path parameter regexes, from Calamari's urls/v2.py.
@@ -81,7 +81,7 @@ KEY_STATUSES = Body(True, {'type': 'array', 'items': {
 IGNORED_JSON = Body(False, {'description': 'any JSON (Calamari\'s UI sends {"id": N}); ignored'})
 TEXT = Body(True, {'type': 'string'}, 'text/plain')
 
-# What cached responses depend on (besides derived.OSD_MAP_DEPS and RULE_DEPS).
+# What cached responses depend on (besides cluster.OSD_MAP_DEPS and RULE_DEPS).
 UPDATE_SOURCES = ('osd_map', 'mon_map', 'health', 'pg_summary', 'fs_map', 'config')    # a cluster's update_time
 # Server objects come from the maps, daemon metadata, key states ('keys') and last-contact times (which move
 # with the daemons' reports, every few seconds: 'keys' has a short maximum age in cluster.MAX_AGE).
