@@ -39,7 +39,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))
-from calamari_api.server import WORKER_NICENESS  # noqa: E402
+from calamari_api.web.server import WORKER_NICENESS  # noqa: E402
 from tests.integration.cluster import RealCluster, free_port, wait_for  # noqa: E402
 
 UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3}

@@ -3,7 +3,7 @@ import os
 import re
 import socket
 
-from calamari_api import routes
+from calamari_api.web import routes
 
 ANON = {'detail': 'Authentication credentials were not provided.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from calamari_api import routes
+from calamari_api.web import routes
 from tests.http_client import HttpClient
 from tests.integration.auth_support import (ANON, DENIED, PUBLIC, UNSAFE, check_readonly_everywhere, mgr_log,
                                             route_urls, sample_values)

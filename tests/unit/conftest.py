@@ -11,7 +11,7 @@ fake_ceph.install()
 
 from calamari_api.auth import Auth, Throttle  # noqa: E402
 from calamari_api.module import Module  # noqa: E402
-from calamari_api.webapp import CalamariApp  # noqa: E402
+from calamari_api.web.app import CalamariApp  # noqa: E402
 from tests.wsgi_client import WsgiClient  # noqa: E402
 
 Module._register_options('calamari_api')    # what ceph-mgr does when it loads the module

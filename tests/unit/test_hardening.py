@@ -12,10 +12,10 @@ import pytest
 
 from calamari_api import auth as auth_module
 from calamari_api.auth import Auth, check_password, hash_password, needs_rehash
-from calamari_api.http import ApiRequest
+from calamari_api.web.http import ApiRequest
 from calamari_api.module import cert_expiry_check
-from calamari_api.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
-                                 certificate_not_after, request_end, security_headers, tls_adapter)
+from calamari_api.web.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
+                                     certificate_not_after, request_end, security_headers, tls_adapter)
 from calamari_api.store import KVStore
 from calamari_api.views.config import config_objects, redacted, shown_value
 from calamari_api.views.log import DEFAULT_LOG_FOLDER, is_ceph_log_name, log_folder

@@ -3,7 +3,7 @@ a 4xx in Calamari's JSON error shape for each, never a 5xx, a hang or a stuck wo
 read, 3 s per request); the integration tier runs the same cases with the module's own."""
 import pytest
 
-from calamari_api.server import HttpServer
+from calamari_api.web.server import HttpServer
 from tests.malformed import CASES, Target, check
 
 

@@ -250,6 +250,17 @@ def test_a_readonly_caller_cannot_write_to_a_member(make_client, joined):
     assert WsgiClient(reader.app).get(f'/api/v2/cluster/{MEMBER_FSID}/osd').status_code == 403
 
 
+def test_a_route_role_applies_before_a_member_is_asked(make_client, joined):
+    """cli needs a superuser (its route row's role): a read/write caller is refused at the hub, not forwarded to the
+    member (where the hub's own token would act)."""
+    writer = make_client('read/write')
+    before = len(joined.log)
+    answer = writer.post(f'/api/v2/cluster/{MEMBER_FSID}/cli', {'command': 'status'})
+    assert answer.status_code == 403
+    assert answer.json() == {'detail': 'You do not have permission to perform this action.'}
+    assert len(joined.log) == before
+
+
 def test_an_unknown_fsid_is_still_a_404(client, joined):
     assert client.get('/api/v2/cluster/00000000-0000-0000-0000-000000000000/osd').status_code == 404
 

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from calamari_api.events import EventLog
-from calamari_api.http import ApiError
+from calamari_api.web.http import ApiError
 from calamari_api.journal import BATCH_PREFIX
 from calamari_api.operations.resume import resumers
 from calamari_api.requests import Commands, Fail, Operation, RequestEngine, Resume

@@ -3,7 +3,7 @@ import http.client
 import os
 import threading
 
-from calamari_api.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS, HttpServer
+from calamari_api.web.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS, HttpServer
 from tests.integration.cluster import free_port
 
 

@@ -16,7 +16,7 @@ from mgr_module import HandleCommandResult
 from .auth import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
-from .server import check_pem_pair
+from .web.server import check_pem_pair
 from .version import VERSION
 
 PREFIX = 'calamari-api'

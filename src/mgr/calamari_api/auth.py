@@ -20,7 +20,7 @@ from base64 import b64decode, b64encode
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from .http import ApiError, ApiRequest, detail, permission_denied
+from .web.http import ApiError, ApiRequest, detail, permission_denied
 from .store import KVStore
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,8 @@ SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map'
 # Sources the module keeps itself in its KV store (changed with touch()): the CRUSH rule sizes a release without
 # them in CRUSH still shows (compat.RULE_SIZE_DEFAULTS).
 STORE_SOURCES = ('crush_rule_sizes',)
+OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')     # what the OSD map views read
+RULE_DEPS = OSD_MAP_DEPS + ('crush_rule_sizes',)
 
 
 def isoformat(ts: float) -> str:

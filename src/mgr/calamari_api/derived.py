@@ -11,14 +11,13 @@ import tempfile
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
+from .cluster import OSD_MAP_DEPS, RULE_DEPS
 from .compat import RULE_SIZE_DEFAULTS
 from .views import config as config_views
 from .views.crush import with_kept_sizes
 from .views.crush_text import exact_weights
 from .views.osd import OsdMapView
 
-OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
-RULE_DEPS = OSD_MAP_DEPS + ('crush_rule_sizes',)
 MON_TIMEOUT = 5.0
 CRUSHTOOL_TIMEOUT = 10.0
 

@@ -1,6 +1,6 @@
 """One API over several clusters, as Calamari served them: this cluster and its members (members.py).
 
-The dispatcher (webapp.CalamariApp.run) calls in here after its own checks (authentication, CSRF, role), so
+The dispatcher (web.app.CalamariApp.run) calls in here after the access gate (web/gate.py), so
 a caller's role applies before any member is asked:
 
 - ``forward``: a route under ``cluster/<fsid>`` for a member's fsid is answered by that member (method, query,
@@ -17,8 +17,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from .cluster import isoformat
-from .http import (ApiError, ApiRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RawResponse, Response, paginate,
-                   render_json)
+from .web.http import (ApiError, ApiRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RawResponse, Response, paginate,
+                       render_json)
 from .members import MERGE_FRESH, MemberError, Members, describe
 from .views import v1
 from .views.cluster import cluster_object

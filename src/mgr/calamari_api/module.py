@@ -1,5 +1,5 @@
 """ceph-mgr glue: options, lifecycle, notifications and CLI registration.  The work is done elsewhere:
-``webapp`` (HTTP), ``services`` (state), ``admin_commands`` (CLI)."""
+``web`` (HTTP), ``services`` (state), ``admin_commands`` (CLI)."""
 import json
 import logging
 import threading
@@ -11,7 +11,7 @@ from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
 from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
-from .server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
+from .web.server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
     TlsSettings, public_uri
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ class Module(MgrModule):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def serve(self) -> None:
-        from .webapp import CalamariApp
+        from .web.app import CalamariApp
         app = CalamariApp(self.services)
         self.services.start()
         self._ready.set()

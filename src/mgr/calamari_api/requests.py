@@ -32,7 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .cluster import isoformat
 from .events import MAX_MESSAGE
-from .http import unavailable
+from .web.http import unavailable
 from .journal import GroupCommit, NotStored, load_batches, newer
 from .mon_queries import command_json
 

@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .auth import ROLES, USERNAME_RE, Principal, Throttle, client_key, token_hash
-from .http import ApiError, ApiRequest
+from .web.http import ApiError, ApiRequest
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import time
 from typing import Any, Dict, List
 
 from . import BaseController
-from ..http import ApiRequest, RawResponse, Response
+from ..web.http import ApiRequest, RawResponse, Response
 from ..views import graphite
 
 NO_CACHE = {'Pragma': 'no-cache', 'Cache-Control': 'no-cache'}

@@ -2,7 +2,7 @@
 from typing import Any, Dict, Optional
 
 from . import BaseController
-from ..http import ApiRequest, bad_request, not_found_object, paginate
+from ..web.http import ApiRequest, bad_request, not_found_object, paginate
 from ..requests import STATES
 
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from .. import mgr_commands
 from ..command_policy import refusal
 from ..derived import mon_query
-from ..http import bad_request, detail
+from ..web.http import bad_request, detail
 
 FORMAT_FLAGS = ('--format', '-f')
 SHORTHANDS = {'-s': 'status', '--status': 'status'}     # the ceph tool's own spellings

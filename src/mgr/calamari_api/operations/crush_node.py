@@ -11,7 +11,7 @@ Calamari's ``config-key put daemon-private/...`` step (for its Salt agent) is no
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_number, raise_if, writable_fields
-from ..http import ApiError, not_found_object
+from ..web.http import ApiError, not_found_object
 from ..requests import Commands, Fail, Operation, Resume, Step, command_steps
 from ..views.crush import WEIGHT_SCALE, is_shadow
 

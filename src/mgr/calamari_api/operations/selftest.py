@@ -1,7 +1,7 @@
 """``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
 from typing import Any, Dict, List
 
-from ..http import bad_request, detail
+from ..web.http import bad_request, detail
 from ..requests import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
 
 SELFTEST_PREFIX = 'ceph.selftest'

@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 from ..audit import http_line
-from ..webapp import MAX_BODY_BYTES, SAFE_METHODS
+from ..web.gate import role_allows
+from ..web.http import MAX_BODY_BYTES, SAFE_METHODS
 from .controllers import Controllers, RestfulError
 from .routes import ROUTES, Route
 
@@ -111,7 +112,7 @@ class RestfulApp:
                     self.read_body(environ), environ.get('REMOTE_ADDR') or '')
         if not route.public:
             call.role = self.authenticate(environ, call)
-            if call.role == 'readonly' and lookup != 'GET' and route.action != 'request_submit':
+            if not role_allows(call.role, lookup) and route.action != 'request_submit':   # (the API's rule)
                 raise RestfulError(403, 'auth: this key is read-only')
         if lookup in SAFE_METHODS or route.public:
             return 200, getattr(self.controllers, route.action)(call, **match.groupdict())
