@@ -5,13 +5,13 @@ from .audit import Audit, mgr_cluster_log
 from .auth import Auth
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
+from .graphite.sampler import HistorySampler
 from .hosts import Hosts
 from .members import Members
 from .mon_queries import MonQueries
 from .operations.resume import resumers
 from .requests import RequestEngine
 from .restful.service import Restful
-from .sampler import HistorySampler
 from .store import KVStore
 from .tokens import Tokens
 
