@@ -6,7 +6,7 @@ import json
 import pytest
 
 from calamari_api import audit
-from calamari_api.auth import Throttle, client_key, login_keys
+from calamari_api.auth.throttle import Throttle, client_key, login_keys
 from calamari_api.command_policy import OPTION, POLICY, matching_rule, normalise, refusal, secret_option
 from calamari_api.requests import MAX_HEADLINE
 from calamari_api.webapp import CalamariApp

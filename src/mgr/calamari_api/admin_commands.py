@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from mgr_module import HandleCommandResult
 
-from .auth import NO_ROLE, ROLES
+from .auth.users import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .server import check_pem_pair

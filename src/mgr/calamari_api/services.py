@@ -2,7 +2,8 @@
 from typing import Any, Callable
 
 from .audit import Audit, mgr_cluster_log
-from .auth import Auth
+from .auth.sessions import Auth
+from .auth.tokens import Tokens
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
 from .graphite.sampler import HistorySampler
@@ -13,7 +14,6 @@ from .operations.resume import resumers
 from .requests import RequestEngine
 from .restful.service import Restful
 from .store import KVStore
-from .tokens import Tokens
 
 
 class Services:

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ..auth import ROLES, USERNAME_RE
+from ..auth.users import ROLES, USERNAME_RE
 
 log = logging.getLogger(__name__)
 
