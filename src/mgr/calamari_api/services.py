@@ -11,7 +11,7 @@ from .hosts import Hosts
 from .members import Members
 from .mon_queries import MonQueries
 from .operations.resume import resumers
-from .requests import RequestEngine
+from .requests.engine import RequestEngine
 from .restful.service import Restful
 from .store import KVStore
 

@@ -6,7 +6,8 @@ from typing import Any, Callable, Dict, TypeVar
 from .. import routes as route_table
 from ..audit import principal_name
 from ..http import ApiError, ApiRequest
-from ..requests import Operation, TooManyInFlight
+from ..requests.engine import TooManyInFlight
+from ..requests.steps import Operation
 
 F = TypeVar('F', bound=Callable[..., Any])
 IN_FLIGHT_RETRY_SECONDS = 5

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_number, raise_if, writable_fields
 from ..http import ApiError, not_found_object
-from ..requests import Commands, Fail, Operation, Resume, Step, command_steps
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, command_steps
 from ..views.crush import WEIGHT_SCALE, is_shadow
 
 REQUIRED = ('name', 'bucket_type', 'items')

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
 from ..compat import crush_has_rule_sizes
 from ..http import detail, not_found_object
-from ..requests import Fail, Operation, RadosCommand, Resume, Step, WaitFor, command_steps
+from ..requests.steps import Fail, Operation, RadosCommand, Resume, Step, WaitFor, command_steps
 from ..views.crush import named_step, rule_type_name
 from ..views.crush_text import rule_text
 

@@ -3,7 +3,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from . import check_allowed, field_bool, field_number, raise_if, writable_fields
 from ..http import ApiError
-from ..requests import Commands, Fail, Operation, Resume, Step
+from ..requests.steps import Commands, Fail, Operation, Resume, Step
 
 OSD_MODIFY_ALLOWED = writable_fields('osd', 'PATCH')          # up, in, reweight
 OSD_COMMANDS = {'scrub': 'scrub', 'deep_scrub': 'deep-scrub', 'repair': 'repair'}

@@ -11,7 +11,7 @@ pool is still being created.
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, field_bool, field_int, raise_if, required_fields, writable_fields
-from ..requests import Commands, Fail, Operation, Resume, Step, WaitFor, command_steps
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, WaitFor, command_steps
 from ..views.pool import CALAMARI_APP, CRASH_REPLAY_KEY
 
 INT_FIELDS = {'pg_num': 1, 'pgp_num': 1, 'size': 1, 'min_size': 0, 'crash_replay_interval': 0,

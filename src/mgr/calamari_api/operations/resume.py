@@ -3,7 +3,7 @@
 from typing import Any, Callable, Dict, List
 
 from . import crush_node, crush_rule, osd, pool, selftest
-from ..requests import Commands, Step
+from ..requests.steps import Commands, Step
 
 
 def rerun(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:

@@ -2,7 +2,7 @@
 from typing import Any, Dict, List
 
 from ..http import bad_request, detail
-from ..requests import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
+from ..requests.steps import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'

@@ -9,7 +9,7 @@ import time
 from typing import Any, Dict, Tuple
 
 from .. import mgr_commands
-from ..requests import Commands, Operation
+from ..requests.steps import Commands, Operation
 
 Result = Tuple[int, str, str]
 
