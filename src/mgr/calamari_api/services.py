@@ -1,5 +1,5 @@
 """The components every controller may use, created once per module instance and passed explicitly."""
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .audit import Audit, mgr_cluster_log
 from .auth.sessions import Auth
@@ -15,9 +15,12 @@ from .requests.engine import RequestEngine
 from .restful.service import Restful
 from .store import KVStore
 
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+
 
 class Services:
-    def __init__(self, mgr: Any, option: Callable[[str], Any]) -> None:
+    def __init__(self, mgr: 'MgrModule', option: Callable[[str], Any]) -> None:
         self.mgr = mgr
         self.option = option
         self.store = KVStore(mgr)

@@ -1,7 +1,7 @@
 """One module per Calamari resource; each defines ``CONTROLLER``, a BaseController subclass whose methods
 are the actions named in ``routes.py`` (signature: ``(self, request, **path_params)``)."""
 import importlib
-from typing import Any, Callable, Dict, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, TypeVar
 
 from .. import routes as route_table
 from ..audit import principal_name
@@ -9,17 +9,21 @@ from ..http import ApiError, ApiRequest
 from ..requests.engine import TooManyInFlight
 from ..requests.steps import Operation
 
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..services import Services
+
 F = TypeVar('F', bound=Callable[..., Any])
 IN_FLIGHT_RETRY_SECONDS = 5
 
 
 class BaseController:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: 'Services') -> None:
         self.services = services
         self.registry: Dict[str, 'BaseController'] = {}    # every controller, by name (set by load_controllers)
 
     @property
-    def cluster(self) -> Any:
+    def cluster(self) -> 'ClusterState':
         return self.services.cluster
 
     def submit_request(self, request: ApiRequest, operation: Operation) -> str:
@@ -41,7 +45,7 @@ def cached_by(*deps: str) -> Callable[[F], F]:
     return mark
 
 
-def load_controllers(services: Any) -> Dict[str, BaseController]:
+def load_controllers(services: 'Services') -> Dict[str, BaseController]:
     names = sorted({route.controller for route in route_table.ROUTES})
     controllers = {name: importlib.import_module(f'.{name}', __name__).CONTROLLER(services) for name in names}
     for controller in controllers.values():

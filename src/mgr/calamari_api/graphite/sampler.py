@@ -14,10 +14,14 @@ change).  Changing the interval starts a new history.  Finished coarse buckets g
 import logging
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
 from . import host_metrics
 from .history import KEY_PREFIX, HistoryStore, decode_bucket, encode_bucket, slot_key, slot_of
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +84,8 @@ def legacy_aliases(fsid: str) -> Dict[str, Tuple[str, float]]:
 
 
 class HistorySampler:
-    def __init__(self, cluster: Any, store: Any, local_fqdn: Callable[[], str], option: Callable[[str], Any],
-                 clock: Callable[[], float] = time.time,
+    def __init__(self, cluster: 'ClusterState', store: 'KVStore', local_fqdn: Callable[[], str],
+                 option: Callable[[str], Any], clock: Callable[[], float] = time.time,
                  read_host: Callable[[Mapping[str, str]], host_metrics.HostReading] = host_metrics.read_host) -> None:
         self._cluster = cluster
         self._store = store

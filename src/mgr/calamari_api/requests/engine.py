@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..events import MAX_MESSAGE
 from ..http import unavailable
@@ -35,6 +35,13 @@ from ..mon_queries import command_json
 from .journal import GroupCommit, NotStored, load_batches, newer
 from .steps import LOST_CONTACT, Block, Commands, Delay, Fail, Operation, RadosCommand, Resume, Step, WaitFor
 from .user_request import COMPLETE, Pending, UserRequest
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from ..audit import Audit
+    from ..cluster import ClusterState
+    from ..events import EventLog
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +89,11 @@ def _event_key(req: 'UserRequest') -> Tuple[Optional[str], str, Optional[float]]
 
 
 class RequestEngine:
-    def __init__(self, mgr: Any, store: Any, cluster: Any, history: Callable[[], int],
-                 timeout: Callable[[], float], events: Optional[Any] = None,
+    def __init__(self, mgr: 'MgrModule', store: 'KVStore', cluster: 'ClusterState', history: Callable[[], int],
+                 timeout: Callable[[], float], events: Optional['EventLog'] = None,
                  clock: Callable[[], float] = time.time,
                  resumers: Optional[Dict[str, Callable[..., List[Step]]]] = None,
-                 fault: Callable[[str], None] = lambda point: None, audit: Optional[Any] = None,
+                 fault: Callable[[str], None] = lambda point: None, audit: Optional['Audit'] = None,
                  max_in_flight: Callable[[], int] = lambda: 0) -> None:
         self._mgr = mgr
         self._store = store

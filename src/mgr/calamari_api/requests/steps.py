@@ -3,7 +3,10 @@ waves of mon commands (``Commands``), a binary-input command (``RadosCommand``),
 (``WaitFor``), timers (``Delay``, ``Block``) and failures (``Fail``) — and how a new active mgr resumes it after a
 failover (``Resume``).  The engine (engine.py) runs them; nothing here runs anything."""
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 LOST_CONTACT = 'Lost contact'
 
@@ -34,7 +37,7 @@ class RadosCommand(Step):
 @dataclass
 class WaitFor(Step):
     """Wait until ``check(cluster)`` returns ``(done, status, error)`` with done or error set."""
-    check: Callable[[Any], Tuple[bool, Optional[str], Optional[str]]]
+    check: Callable[['ClusterState'], Tuple[bool, Optional[str], Optional[str]]]
     status: str = 'Running'
 
 
