@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from calamari_api import auth as auth_module
-from calamari_api.auth import Auth, check_password, hash_password, needs_rehash
+from calamari_api.auth import users as auth_users
+from calamari_api.auth.sessions import Auth
+from calamari_api.auth.users import check_password, hash_password, needs_rehash
 from calamari_api.web.http import ApiRequest
 from calamari_api.module import cert_expiry_check
 from calamari_api.web.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
@@ -216,7 +217,7 @@ def request(cookies=None):
 
 
 def test_production_scrypt_parameters(monkeypatch):
-    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
+    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
     encoded = hash_password('correct horse')
     assert encoded.startswith('scrypt$16384$8$5$') and check_password('correct horse', encoded)
     assert not needs_rehash(encoded) and needs_rehash('scrypt$16384$8$1$c2FsdA==$ZGlnZXN0')
@@ -227,7 +228,7 @@ def test_rehash_at_login(monkeypatch):
     auth = make_auth()
     user = auth.create_user('alice', 'alice-password')
     old = user.record['password']
-    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
+    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
     assert needs_rehash(old)
     with pytest.raises(Exception):
         auth.login(request(), 'alice', 'wrong-password')

@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from calamari_api.requests import (LOST_UNKNOWN, Block, Commands, Delay, Fail, Operation, RequestEngine, WaitFor,
-                                   command_steps)
+from calamari_api.requests.engine import LOST_UNKNOWN, RequestEngine
+from calamari_api.requests.steps import Block, Commands, Delay, Fail, Operation, WaitFor, command_steps
 from tests.unit.writes_support import drained, sent  # noqa: F401
 
 REQUEST_FIELDS = ['id', 'state', 'error', 'error_message', 'headline', 'status', 'requested_at', 'completed_at']

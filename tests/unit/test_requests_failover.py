@@ -8,9 +8,10 @@ import pytest
 
 from calamari_api.events import EventLog
 from calamari_api.web.http import ApiError
-from calamari_api.journal import BATCH_PREFIX
+from calamari_api.requests.journal import BATCH_PREFIX
 from calamari_api.operations.resume import resumers
-from calamari_api.requests import Commands, Fail, Operation, RequestEngine, Resume
+from calamari_api.requests.engine import RequestEngine
+from calamari_api.requests.steps import Commands, Fail, Operation, Resume
 
 
 def new_engine(module, services, events=None):
@@ -179,7 +180,7 @@ def test_a_completion_whose_event_was_logged_takes_that_outcome(module, services
 
 
 def test_mons_out_of_reach_503_in_time_and_a_late_store_never_runs(module, services, monkeypatch):
-    import calamari_api.requests as requests_module
+    import calamari_api.requests.engine as requests_module
     monkeypatch.setattr(requests_module, 'SUBMIT_TIMEOUT', 0.2)
     engine = new_engine(module, services)
     real = module._ceph_set_store

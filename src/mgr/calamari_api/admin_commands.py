@@ -9,15 +9,19 @@ import json
 import os
 import subprocess
 import tempfile
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from mgr_module import HandleCommandResult
 
-from .auth import NO_ROLE, ROLES
+from .auth.users import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
 from .web.server import check_pem_pair
 from .version import VERSION
+
+if TYPE_CHECKING:
+    from .auth.users import User
+    from .module import Module
 
 PREFIX = 'calamari-api'
 
@@ -54,7 +58,7 @@ def user_list(mgr) -> HandleCommandResult:
     return HandleCommandResult(0, json.dumps(users), '')
 
 
-def _find(mgr: Any, username: str) -> Any:
+def _find(mgr: 'Module', username: str) -> Optional['User']:
     return mgr.services.auth.user_by_name(username)
 
 
@@ -165,7 +169,7 @@ def set_ssl_certificate_key(mgr, inbuf: Optional[str] = None) -> HandleCommandRe
     return HandleCommandResult(0, '', 'SSL certificate key updated' + _pair_warning(mgr))
 
 
-def _pair_warning(mgr: Any) -> str:
+def _pair_warning(mgr: 'Module') -> str:
     cert, key = mgr.get_store('crt'), mgr.get_store('key')
     if not cert or not key:
         return ' (set the other half too: set-ssl-certificate / set-ssl-certificate-key)'

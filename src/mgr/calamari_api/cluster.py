@@ -4,7 +4,10 @@ import json
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Tuple
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 # What each mgr notification makes stale.  Sources with no notification of their own also expire
 # after MAX_AGE seconds, so nothing is served older than that.
@@ -45,7 +48,7 @@ class ClusterState:
     called from ``notify()`` and is O(1).
     """
 
-    def __init__(self, mgr: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, mgr: 'MgrModule', clock: Callable[[], float] = time.time) -> None:
         self._mgr = mgr
         self._clock = clock
         self._lock = threading.Lock()

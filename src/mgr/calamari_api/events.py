@@ -9,9 +9,14 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from .views import events as views
+
+if TYPE_CHECKING:
+    from .cluster import ClusterState
+    from .hosts import Hosts
+    from .store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,7 @@ def chunk_key(number: int) -> str:
 class EventLog:
     """Bounded, persisted event history.  ``emit`` is safe from any thread and never touches the store."""
 
-    def __init__(self, store: Any, capacity: Callable[[], int], clock: Callable[[], float] = time.time,
+    def __init__(self, store: 'KVStore', capacity: Callable[[], int], clock: Callable[[], float] = time.time,
                  on_change: Callable[[], None] = lambda: None) -> None:
         self._store = store
         self._on_change = on_change         # the event list changed (cached responses of it are stale)
@@ -193,7 +198,7 @@ class EventGenerator:
     last-seen summary is persisted (``event_state``) so a new mgr neither re-announces nor repeats events.
     """
 
-    def __init__(self, log_: EventLog, cluster: Any, hosts: Any, store: Any,
+    def __init__(self, log_: EventLog, cluster: 'ClusterState', hosts: 'Hosts', store: 'KVStore',
                  clock: Callable[[], float] = time.time) -> None:
         self.log = log_
         self._cluster = cluster

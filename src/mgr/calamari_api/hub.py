@@ -13,7 +13,7 @@ a caller's role applies before any member is asked:
 """
 import hashlib
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from .cluster import isoformat
@@ -22,6 +22,9 @@ from .web.http import (ApiError, ApiRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, R
 from .members import MERGE_FRESH, MemberError, Members, describe
 from .views import v1
 from .views.cluster import cluster_object
+
+if TYPE_CHECKING:
+    from .services import Services
 
 MISSING_HEADER = 'X-Calamari-Missing-Clusters'
 MEMBER_PAGE = 1000                  # page size asked of members when collecting a merged list (their maximum)
@@ -119,7 +122,7 @@ def etag_of(body: bytes) -> str:
 # -- the hub ------------------------------------------------------------------------------------
 
 class Hub:
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: 'Services') -> None:
         self.services = services
 
     @property

@@ -16,8 +16,12 @@ import ssl
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .events import EventLog
+    from .store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +140,7 @@ def describe(record: Mapping[str, Any]) -> str:
 class Members:
     """The registered members, their reachability, and the calls to them."""
 
-    def __init__(self, store: Any, events: Any, clock: Callable[[], float] = time.time,
+    def __init__(self, store: 'KVStore', events: 'EventLog', clock: Callable[[], float] = time.time,
                  caller: Callable[..., Tuple[int, Any, bytes]] = call,
                  probe_interval: float = PROBE_INTERVAL) -> None:
         self._store = store

@@ -4,7 +4,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
 
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
@@ -13,6 +13,9 @@ from .restful import cli as restful_cli  # noqa: F401  (registers restful's key 
 from .compat import CLICommand
 from .web.server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
     TlsSettings, public_uri
+
+if TYPE_CHECKING:
+    from .services import Services
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
@@ -72,13 +75,13 @@ NO_CERT = 'ssl is on but no certificate is configured: run "ceph calamari-api cr
           '(or set-ssl-certificate and set-ssl-certificate-key), or set mgr/calamari_api/ssl to false'
 
 
-def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
+def _tls_pem(mgr: MgrModule) -> Optional[Tuple[str, str]]:
     """The certificate and key from the KV store (keys 'crt' and 'key'), or None if either is missing."""
     cert, key = mgr.get_store('crt'), mgr.get_store('key')
     return (cert, key) if cert and key else None
 
 
-def _tls_settings(mgr: Any) -> Optional[TlsSettings]:
+def _tls_settings(mgr: MgrModule) -> Optional[TlsSettings]:
     """The TLS the server is started with: the stored certificate and key, the options; None without both."""
     pem = _tls_pem(mgr)
     if pem is None:
@@ -111,7 +114,7 @@ class ListenOptions(NamedTuple):
     restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
-def _listen_options(mgr: Any) -> ListenOptions:
+def _listen_options(mgr: MgrModule) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
     restful = None
@@ -137,7 +140,7 @@ class Module(MgrModule):
         super().__init__(*args, **kwargs)
         self._stop = threading.Event()
         self._restart = threading.Event()
-        self._services: Optional[Any] = None
+        self._services: Optional['Services'] = None
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._no_cert_reported = False
@@ -159,7 +162,7 @@ class Module(MgrModule):
         return True, ''
 
     @property
-    def services(self) -> Any:
+    def services(self) -> 'Services':
         if self._services is None:
             from .services import Services
             self._services = Services(self, self.get_module_option)

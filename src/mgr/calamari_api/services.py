@@ -1,23 +1,26 @@
 """The components every controller may use, created once per module instance and passed explicitly."""
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .audit import Audit, mgr_cluster_log
-from .auth import Auth
+from .auth.sessions import Auth
+from .auth.tokens import Tokens
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
+from .graphite.sampler import HistorySampler
 from .hosts import Hosts
 from .members import Members
 from .mon_queries import MonQueries
 from .operations.resume import resumers
-from .requests import RequestEngine
+from .requests.engine import RequestEngine
 from .restful.service import Restful
-from .sampler import HistorySampler
 from .store import KVStore
-from .tokens import Tokens
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 
 class Services:
-    def __init__(self, mgr: Any, option: Callable[[str], Any]) -> None:
+    def __init__(self, mgr: 'MgrModule', option: Callable[[str], Any]) -> None:
         self.mgr = mgr
         self.option = option
         self.store = KVStore(mgr)

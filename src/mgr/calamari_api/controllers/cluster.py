@@ -34,9 +34,7 @@ class ClusterController(BaseController):
         """204: forget what was cached and recorded about the cluster (finished requests, events), then
         re-detect it from the live maps at once."""
         self.services.requests.forget_finished()
-        events = getattr(self.services, 'events', None)
-        if events is not None and hasattr(events, 'forget_cluster'):
-            events.forget_cluster(fsid)
+        self.services.events.forget_cluster(fsid)
         self.cluster.invalidate_all()
         self.cluster.source('mon_map')
         return no_content()

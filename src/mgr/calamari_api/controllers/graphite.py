@@ -8,7 +8,7 @@ from typing import Any, Dict, List
 
 from . import BaseController
 from ..web.http import ApiRequest, RawResponse, Response
-from ..views import graphite
+from ..graphite import render as graphite
 
 NO_CACHE = {'Pragma': 'no-cache', 'Cache-Control': 'no-cache'}
 JSONP = re.compile(r'^[A-Za-z_$][\w$.]*$')

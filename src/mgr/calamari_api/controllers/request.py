@@ -3,7 +3,7 @@ from typing import Any, Dict, Optional
 
 from . import BaseController
 from ..web.http import ApiRequest, bad_request, not_found_object, paginate
-from ..requests import STATES
+from ..requests.user_request import STATES
 
 
 class RequestController(BaseController):

@@ -15,7 +15,7 @@ Fields ``id``, ``username``, ``email``; ``password`` is write-only.  Who may do 
 from typing import Any, Dict, List
 
 from . import BaseController
-from ..auth import User, email_errors, username_errors
+from ..auth.users import User, email_errors, username_errors
 from ..web.http import ApiRequest, Response, detail, no_content, not_found, validation_error
 from ..schemas import RESOURCES
 

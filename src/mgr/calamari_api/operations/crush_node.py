@@ -8,12 +8,15 @@ changes.  Changing a bucket's type is refused (Ceph has no command for it).  DEL
 only for an empty bucket (409 otherwise, as in Calamari).
 Calamari's ``config-key put daemon-private/...`` step (for its Salt agent) is not needed and not done.
 """
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_number, raise_if, writable_fields
 from ..web.http import ApiError, not_found_object
-from ..requests import Commands, Fail, Operation, Resume, Step, command_steps
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, command_steps
 from ..views.crush import WEIGHT_SCALE, is_shadow
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 REQUIRED = ('name', 'bucket_type', 'items')
 NOT_EMPTY = 'Cannot delete a bucket that still contains items'
@@ -199,7 +202,7 @@ def _bucket_named(ctx: CrushContext, name: str) -> Optional[int]:
     return next((bid for bid, b in ctx.buckets.items() if b['name'] == name), None)
 
 
-def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     ctx = CrushContext(cluster.source('osd_map_crush'))
     bucket_id = _bucket_named(ctx, args['name'])
     if bucket_id is not None:
@@ -210,7 +213,7 @@ def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[
     return [Commands([args['add']], write_ahead=True)] + command_steps(args['moves'])
 
 
-def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     ctx = CrushContext(cluster.source('osd_map_crush'))
     bucket = ctx.buckets.get(args['id'])
     if bucket is None:
@@ -223,6 +226,6 @@ def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[
     return steps + _left(commands, ctx, args['id'])
 
 
-def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     bucket = CrushContext(cluster.source('osd_map_crush')).buckets.get(args['id'])
     return [] if bucket is None else command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}])

@@ -10,14 +10,18 @@ Pacific: a rule's ``ruleset`` is its id (pools refer to rules by id).  Tentacle'
 by the module once the request has completed (``keep_sizes``).
 """
 import base64
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
 from ..compat import crush_has_rule_sizes
 from ..web.http import detail, not_found_object
-from ..requests import Fail, Operation, RadosCommand, Resume, Step, WaitFor, command_steps
+from ..requests.steps import Fail, Operation, RadosCommand, Resume, Step, WaitFor, command_steps
 from ..views.crush import named_step, rule_type_name
 from ..views.crush_text import rule_text
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..store import KVStore
 
 RULE_TYPES = ('replicated', 'erasure')
 REQUIRED = ('name', 'type', 'min_size', 'max_size', 'steps')
@@ -176,7 +180,7 @@ def keep_sizes(kept: Dict[str, Any], rule: Dict[str, Any], rule_ids: List[int]) 
     return kept
 
 
-def store_sizes(store: Any, cluster: Any, rule: Dict[str, Any]) -> None:
+def store_sizes(store: 'KVStore', cluster: 'ClusterState', rule: Dict[str, Any]) -> None:
     """Where CRUSH has no rule sizes (Tentacle): remember the ones the client set, for the API to show."""
     rule_ids = [r['rule_id'] for r in (cluster.source('osd_map_crush') or {}).get('rules', [])]
     kept = store.get_json('crush_rule_sizes', {}) or {}
@@ -212,7 +216,7 @@ def rule_in_place(rule: Dict[str, Any], crush: Optional[Mapping[str, Any]]) -> b
         all(a.get(k) == b.get(k) for k in keys) for a, b in zip(have, rule['steps']))
 
 
-def resume_write(args: Dict[str, Any], maybe_sent: bool, cluster: Any,
+def resume_write(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState',
                  keep: Optional[Callable[[Dict[str, Any]], None]] = None) -> List[Step]:
     """The rule is in the map: done.  The CRUSH map is still at the version the new one was built from: set it
     (``prior_version`` makes the mon refuse it if anything changed meanwhile).  Else it is unknown."""
@@ -231,7 +235,7 @@ def resume_write(args: Dict[str, Any], maybe_sent: bool, cluster: Any,
                  f"CRUSH map changed since (version {args['prior_version']} -> {version}); not written again")]
 
 
-def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """Gone, or another rule has its name now: done.  Still there (same id): remove it."""
     rule = next((r for r in (cluster.source('osd_map_crush') or {}).get('rules', [])
                  if r['rule_name'] == args['name']), None)
@@ -247,7 +251,7 @@ def crush_version_reached(outs: str, after: Optional[Callable[[], None]] = None)
     except ValueError:
         return None
 
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         osd_map = cluster.source('osd_map') or {}
         done = osd_map.get('crush_version', version) >= version
         if done and after is not None:

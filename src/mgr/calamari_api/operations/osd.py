@@ -1,9 +1,12 @@
 """OSD PATCH (in/up/reweight), OSD commands (scrub, deep_scrub, repair) and OSD flags (osd_config PATCH)."""
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from . import check_allowed, field_bool, field_number, raise_if, writable_fields
 from ..web.http import ApiError
-from ..requests import Commands, Fail, Operation, Resume, Step
+from ..requests.steps import Commands, Fail, Operation, Resume, Step
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 OSD_MODIFY_ALLOWED = writable_fields('osd', 'PATCH')          # up, in, reweight
 OSD_COMMANDS = {'scrub': 'scrub', 'deep_scrub': 'deep-scrub', 'repair': 'repair'}
@@ -47,7 +50,7 @@ def update_operation(osd: Dict[str, Any], body: Dict[str, Any], cluster_name: st
                      resume=Resume('osd_update', {'osd': osd_id, 'commands': commands}))
 
 
-def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """The commands whose effect is not in the map yet (in/out and reweight are idempotent).  A mark-down
     cannot be seen afterwards (the OSD comes back up by itself): sent once at most (write-ahead)."""
     osd = find_osd(cluster.source('osd_map'), args['osd'])
@@ -118,7 +121,7 @@ def flags_operation(body: Dict[str, Any], osd_map: Optional[Mapping[str, Any]], 
                      resume=Resume('osd_flags', {'flags': {c['key']: c['prefix'] == 'osd set' for c in commands}}))
 
 
-def resume_flags(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_flags(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """Set/unset (idempotent) the flags that are not as asked yet."""
     current = current_flags(cluster.source('osd_map'))
     commands = [{'prefix': 'osd set' if value else 'osd unset', 'key': flag}

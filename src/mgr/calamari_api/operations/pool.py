@@ -8,11 +8,14 @@ is kept as pool application metadata (it has no effect), size and hashpspool nee
 and PG splitting is left to Ceph: the request waits until the pool has the asked pg_num and no PG of the
 pool is still being created.
 """
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, field_bool, field_int, raise_if, required_fields, writable_fields
-from ..requests import Commands, Fail, Operation, Resume, Step, WaitFor, command_steps
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, WaitFor, command_steps
 from ..views.pool import CALAMARI_APP, CRASH_REPLAY_KEY
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 INT_FIELDS = {'pg_num': 1, 'pgp_num': 1, 'size': 1, 'min_size': 0, 'crash_replay_interval': 0,
               'crush_ruleset': 0, 'quota_max_objects': 0, 'quota_max_bytes': 0}
@@ -232,11 +235,11 @@ def _delete(name: str) -> Dict[str, Any]:
 
 # -- after a failover: what is left to do, from the maps ---------------------------------------------
 
-def _pool_named(cluster: Any, name: str) -> Optional[Dict[str, Any]]:
+def _pool_named(cluster: 'ClusterState', name: str) -> Optional[Dict[str, Any]]:
     return next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool_name'] == name), None)
 
 
-def _pool_by_id(cluster: Any, pool_id: int) -> Optional[Dict[str, Any]]:
+def _pool_by_id(cluster: 'ClusterState', pool_id: int) -> Optional[Dict[str, Any]]:
     return next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == pool_id), None)
 
 
@@ -245,7 +248,7 @@ def _on_pool(waves: List[List[Dict[str, Any]]], name: str) -> List[Step]:
     return [Commands([dict(cmd, pool=name) for cmd in wave]) for wave in waves]
 
 
-def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """The pool exists: set its attributes again (idempotent) and wait for its PGs.  It does not: create it
     unless the create may have been sent already (then it is not known what happened to it)."""
     name = args['name']
@@ -258,7 +261,7 @@ def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[
     return [Commands([args['create']], write_ahead=True)] + _on_pool(args['waves'], name) + [wait]
 
 
-def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """By the pool's id: its attributes again (idempotent), the PG wait, and the rename unless it is done."""
     pool = _pool_by_id(cluster, args['pool_id'])
     if pool is None:
@@ -274,7 +277,7 @@ def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[
     return steps
 
 
-def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """Gone (or only a newer pool of that name exists): done.  Still there (same id): delete it."""
     pool = _pool_by_id(cluster, args['pool_id'])
     return [] if pool is None else command_steps([_delete(pool['pool_name'])])
@@ -291,7 +294,7 @@ def _pg_counts(pg_summary: Optional[Mapping[str, Any]], pool_id: int) -> Tuple[i
 
 
 def pool_created(name: str) -> Any:
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         osd_map = cluster.source('osd_map') or {}
         pool = next((p for p in osd_map.get('pools', []) if p['pool_name'] == name), None)
         if pool is None:
@@ -303,7 +306,7 @@ def pool_created(name: str) -> Any:
 
 
 def pgs_settled(pool_id: int, pg_num: int, pgp_num: int) -> Any:
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         pool = next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == pool_id), None)
         if pool is None:
             return False, None, f'Expected pool {pool_id} not found'

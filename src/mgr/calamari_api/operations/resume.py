@@ -1,17 +1,21 @@
 """The table of resumers the request engine settles a previous mgr's unfinished requests with (``Resume.kind``
 -> ``f(args, maybe_sent, cluster) -> steps left``)."""
-from typing import Any, Callable, Dict, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, List
 
 from . import crush_node, crush_rule, osd, pool, selftest
-from ..requests import Commands, Step
+from ..requests.steps import Commands, Step
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..store import KVStore
 
 
-def rerun(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def rerun(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """Commands with no trace in the maps and no harm in running again (scrub, repair)."""
     return [Commands(args['commands'])]
 
 
-def resumers(store: Any, cluster: Any) -> Dict[str, Callable[..., List[Step]]]:
+def resumers(store: 'KVStore', cluster: 'ClusterState') -> Dict[str, Callable[..., List[Step]]]:
     """``store``/``cluster``: for what a resumed CRUSH rule write keeps (Tentacle's rule sizes)."""
     def rule_write(args: Dict[str, Any], maybe_sent: bool, maps: Any) -> List[Step]:
         return crush_rule.resume_write(args, maybe_sent, maps,

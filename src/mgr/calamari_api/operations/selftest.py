@@ -1,8 +1,11 @@
 """``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from ..web.http import bad_request, detail
-from ..requests import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
+from ..requests.steps import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'
@@ -48,7 +51,7 @@ def _steps(spec: Dict[str, Any]) -> List[Step]:
     return [Fail(spec['fail'])]
 
 
-def resume(args: Dict[str, Any], maybe_sent: bool, cluster: Any) -> List[Step]:
+def resume(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
     """A self test exercises the mgr that ran it: after a failover it ends as in Calamari, "Lost contact"."""
     return [Fail(LOST_CONTACT)]
 

@@ -6,7 +6,7 @@ import logging
 import math
 import traceback
 from base64 import b64decode
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 from ..audit import http_line
@@ -14,6 +14,10 @@ from ..web.gate import role_allows
 from ..web.http import MAX_BODY_BYTES, SAFE_METHODS
 from .controllers import Controllers, RestfulError
 from .routes import ROUTES, Route
+
+if TYPE_CHECKING:
+    from ..services import Services
+    from .service import Restful
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,7 @@ def basic_credentials(header: str) -> Optional[Tuple[str, str]]:
 
 
 class RestfulApp:
-    def __init__(self, services: Any, restful: Any) -> None:
+    def __init__(self, services: 'Services', restful: 'Restful') -> None:
         self.services = services
         self.keys = restful.keys
         self.throttle = services.auth.throttle

@@ -14,7 +14,8 @@ from ..audit import bare, principal_name
 from ..cluster import MAX_AGE
 from ..controllers import load_controllers
 from ..hub import Hub
-from ..requests import Operation, TooManyInFlight
+from ..requests.engine import TooManyInFlight
+from ..requests.steps import Operation
 from .endpoint import Endpoint, Handler
 from .fast_path import FastPath
 from .gate import AccessGate

@@ -7,7 +7,7 @@ the route itself asks for (``routes.Route.role``).  A refusal is an ``ApiError``
 the answer would have carried (none when authentication failed)."""
 from typing import Any, Callable, Mapping, Optional, Protocol
 
-from ..auth import ROLES
+from ..auth.users import ROLES
 from .endpoint import Endpoint
 from .http import ApiError, ApiRequest, SAFE_METHODS, not_found_object, permission_denied
 

@@ -11,7 +11,10 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+if TYPE_CHECKING:
+    from ..store import KVStore
 
 BATCH_PREFIX = 'request-batch/'
 MAX_KEY_BYTES = 60000       # the mons refuse a config-key value over 64 KiB: a bigger batch takes several keys
@@ -26,7 +29,7 @@ class GroupCommit:
     batch; callers wait for their batch with a deadline.  Records whose caller gave up before their batch was
     written are handed to ``on_late`` once it is (the caller told its client they were not stored)."""
 
-    def __init__(self, store: Any, on_late: Callable[[Dict[str, Dict[str, Any]]], None] = lambda records: None
+    def __init__(self, store: 'KVStore', on_late: Callable[[Dict[str, Dict[str, Any]]], None] = lambda records: None
                  ) -> None:
         self._store = store
         self._on_late = on_late
@@ -126,7 +129,7 @@ def _chunks(batch: Dict[str, Dict[str, Any]]) -> List[Dict[str, Dict[str, Any]]]
     return chunks
 
 
-def load_batches(store: Any) -> Tuple[Dict[str, Dict[str, Any]], List[str]]:
+def load_batches(store: 'KVStore') -> Tuple[Dict[str, Dict[str, Any]], List[str]]:
     """Every record in batch keys (the newest ``rev`` of each id) and the batch keys themselves."""
     records: Dict[str, Dict[str, Any]] = {}
     keys: List[str] = []

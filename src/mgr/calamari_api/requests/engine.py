@@ -27,23 +27,26 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
-from .cluster import isoformat
-from .events import MAX_MESSAGE
-from .web.http import unavailable
+from ..events import MAX_MESSAGE
+from ..web.http import unavailable
+from ..mon_queries import command_json
 from .journal import GroupCommit, NotStored, load_batches, newer
-from .mon_queries import command_json
+from .steps import LOST_CONTACT, Block, Commands, Delay, Fail, Operation, RadosCommand, Resume, Step, WaitFor
+from .user_request import COMPLETE, Pending, UserRequest
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from ..audit import Audit
+    from ..cluster import ClusterState
+    from ..events import EventLog
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
 TAG_PREFIX = 'calamari_api:'
 STORE_PREFIX = 'request/'
-SUBMITTED = 'submitted'
-COMPLETE = 'complete'
-STATES = (COMPLETE, SUBMITTED)
-LOST_CONTACT = 'Lost contact'
 LOST_UNKNOWN = (LOST_CONTACT + ': the mgr running this request stopped, and this kind of request cannot tell from '
                 'the maps whether its change was made')
 RESUMING = 'Resuming after a mgr failover'
@@ -59,85 +62,6 @@ MAX_HEADLINE = 512                  # characters of a headline kept (a debug_job
 
 class TooManyInFlight(Exception):
     """A principal has as many requests in flight as the option ``max_requests_in_flight`` allows."""
-
-
-# -- operations -----------------------------------------------------------------------------------
-
-class Step:
-    """One stage of an operation."""
-
-
-@dataclass
-class Commands(Step):
-    """A wave of mon commands sent together; the next step starts when all of them returned 0.
-    ``write_ahead``: the wave must never run twice, so it is recorded as started in the store before it is sent."""
-    commands: List[Dict[str, Any]]
-    write_ahead: bool = False
-
-
-@dataclass
-class RadosCommand(Step):
-    """One mon command with a binary input buffer (``osd setcrushmap``), sent through librados
-    (``mgr.rados.mon_command``) because ``send_command`` cuts its input at the first NUL.  It runs in a
-    worker thread started by the engine's thread and is timed out like any command.  On success,
-    ``then(outs)`` may return a step to run next (e.g. a wait for the map the command made)."""
-    command: Dict[str, Any]
-    inbuf: bytes = b''
-    then: Optional[Callable[[str], Optional[Step]]] = None
-
-
-@dataclass
-class WaitFor(Step):
-    """Wait until ``check(cluster)`` returns ``(done, status, error)`` with done or error set."""
-    check: Callable[[Any], Tuple[bool, Optional[str], Optional[str]]]
-    status: str = 'Running'
-
-
-@dataclass
-class Delay(Step):
-    seconds: float
-
-
-class Block(Step):
-    """Never finishes by itself (self test: ends only when cancelled)."""
-
-
-@dataclass
-class Fail(Step):
-    message: str
-
-
-@dataclass
-class Resume:
-    """How a new active mgr settles the request: ``resumers[kind](args, started, cluster)`` returns the steps
-    still to run ([] when the change is already there; a ``Fail`` saying what is unknown).  ``started``: how
-    many steps had been started (exact for write-ahead steps, a lower bound otherwise)."""
-    kind: str
-    args: Dict[str, Any]
-
-
-@dataclass
-class Operation:
-    headline: str
-    steps: List[Step]
-    fsid: Optional[str] = None          # the association of its events and of cluster request lists
-    changes_maps: bool = True           # invalidate the cached maps when it completes
-    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None   # each command's (r, outb, outs)
-    resume: Optional[Resume] = None     # None: a request cut off by a failover ends in LOST_UNKNOWN
-
-
-def command_steps(commands: Sequence[Dict[str, Any]]) -> List[Step]:
-    """Commands that must run one after the other (each references what the previous one made)."""
-    return [Commands([cmd]) for cmd in commands]
-
-
-# -- requests -------------------------------------------------------------------------------------
-
-@dataclass
-class Pending:
-    result: Any
-    command: Dict[str, Any]
-    deadline: float
 
 
 def setting_target(resume: Optional[Resume]) -> Any:
@@ -164,75 +88,12 @@ def _event_key(req: 'UserRequest') -> Tuple[Optional[str], str, Optional[float]]
     return req.fsid, message[:MAX_MESSAGE], req.completed
 
 
-@dataclass
-class UserRequest:
-    id: str
-    headline: str
-    fsid: Optional[str]
-    requested: float
-    state: str = SUBMITTED
-    error: bool = False
-    error_message: str = ''
-    status: Optional[str] = 'Running'
-    completed: Optional[float] = None
-    steps: List[Step] = field(default_factory=list)
-    changes_maps: bool = True
-    next_step: int = 0
-    pending: Dict[str, Pending] = field(default_factory=dict)
-    wait: Optional[WaitFor] = None
-    wake_at: Optional[float] = None     # Delay timer, or the deadline of a WaitFor
-    sent: int = 0
-    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None
-    resume: Optional[Resume] = None
-    rev: int = 0                        # grows with every change of the record (the newest stored copy wins)
-    to_settle: bool = False             # loaded unfinished: its resumer decides what is left
-    maybe_sent: bool = False            # a write-ahead step was recorded as started (it may have been sent)
-    principal: str = '-'                # who asked (audit.principal_name) and from which address
-    client: str = ''
-
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            'id': self.id,
-            'state': self.state,
-            'error': self.error,
-            'error_message': self.error_message,
-            'headline': self.headline,
-            'status': self.status,
-            'requested_at': isoformat(self.requested),
-            'completed_at': isoformat(self.completed) if self.completed is not None else None,
-        }
-
-    def record(self) -> Dict[str, Any]:
-        rec = {'id': self.id, 'headline': self.headline, 'fsid': self.fsid, 'requested': self.requested,
-               'state': self.state, 'error': self.error, 'error_message': self.error_message,
-               'status': self.status, 'completed': self.completed, 'rev': self.rev,
-               'changes_maps': self.changes_maps, 'principal': self.principal, 'client': self.client}
-        if self.state != COMPLETE:
-            rec['started'] = self.next_step
-            rec['maybe_sent'] = self.maybe_sent
-            if self.resume is not None:
-                rec['resume'] = {'kind': self.resume.kind, 'args': self.resume.args}
-        return rec
-
-    @classmethod
-    def from_record(cls, rec: Dict[str, Any]) -> 'UserRequest':
-        resume = rec.get('resume')
-        return cls(id=str(rec['id']), headline=str(rec.get('headline', '')), fsid=rec.get('fsid'),
-                   requested=float(rec.get('requested', 0.0)), state=rec.get('state', COMPLETE),
-                   error=bool(rec.get('error')), error_message=str(rec.get('error_message') or ''),
-                   status=rec.get('status'), completed=rec.get('completed'),
-                   changes_maps=bool(rec.get('changes_maps', True)), next_step=int(rec.get('started', 0)),
-                   resume=Resume(str(resume['kind']), dict(resume['args'])) if isinstance(resume, dict) else None,
-                   rev=int(rec.get('rev', 0)), maybe_sent=bool(rec.get('maybe_sent')),
-                   principal=str(rec.get('principal') or '-'), client=str(rec.get('client') or ''))
-
-
 class RequestEngine:
-    def __init__(self, mgr: Any, store: Any, cluster: Any, history: Callable[[], int],
-                 timeout: Callable[[], float], events: Optional[Any] = None,
+    def __init__(self, mgr: 'MgrModule', store: 'KVStore', cluster: 'ClusterState', history: Callable[[], int],
+                 timeout: Callable[[], float], events: Optional['EventLog'] = None,
                  clock: Callable[[], float] = time.time,
                  resumers: Optional[Dict[str, Callable[..., List[Step]]]] = None,
-                 fault: Callable[[str], None] = lambda point: None, audit: Optional[Any] = None,
+                 fault: Callable[[str], None] = lambda point: None, audit: Optional['Audit'] = None,
                  max_in_flight: Callable[[], int] = lambda: 0) -> None:
         self._mgr = mgr
         self._store = store
