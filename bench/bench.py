@@ -40,7 +40,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))
 from calamari_api.server import WORKER_NICENESS  # noqa: E402
-from tests.integration.cluster import RealCluster, free_port, wait_for  # noqa: E402
+from tests.support.cluster import RealCluster, free_port, wait_for  # noqa: E402
 
 UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
 PHASES = ('reads', 'tail', 'pollers', 'mgr', 'auth', 'peers', 'writes', 'memory')
@@ -323,7 +323,7 @@ class Bench:
         wait_for(lambda: self.ceph('dashboard', 'ac-user-show', check=False).returncode == 0, 60, 'the dashboard')
         self.ceph('dashboard', 'ac-user-delete', 'bench', check=False)      # a previous run's user
         self.ceph('dashboard', 'ac-user-create', 'bench', '-i', '-', 'administrator', input_text=password)
-        from tests.http_client import HttpClient
+        from tests.support.http_client import HttpClient
         dash = HttpClient(f'http://127.0.0.1:{port}')
         hdr = {'Accept': 'application/vnd.ceph.api.v1.0+json', 'Content-Type': 'application/json'}
         token = wait_for(lambda: self._dashboard_token(dash, password, hdr), 60, 'dashboard login')
@@ -356,7 +356,7 @@ class Bench:
         self.ceph('mgr', 'module', 'enable', 'restful')
         self.ceph('restful', 'create-self-signed-cert')
         key = self.ceph('restful', 'create-key', 'bench').stdout.strip()
-        from tests.http_client import HttpClient
+        from tests.support.http_client import HttpClient
         rest = HttpClient(f'https://127.0.0.1:{port}')
         auth = {'Authorization': 'Basic ' + base64.b64encode(f'bench:{key}'.encode()).decode()}
         wait_for(lambda: self._restful_answers(rest, auth), 60, 'restful to answer')

@@ -6,7 +6,7 @@ import pytest
 from calamari_api.auth import (Auth, Throttle, check_password, email_errors, hash_password, same_origin,
                                username_errors)
 from calamari_api.webapp import CalamariApp
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 LOGIN = '/api/v2/auth/login/'
 LOGOUT = '/api/v2/auth/logout'

@@ -14,7 +14,7 @@ from calamari_api.local_metrics import (HostReading, cpu_counters, disk_counters
 from calamari_api.sampler import HistorySampler, Rates, cluster_metrics
 from calamari_api.views import graphite as g
 from calamari_api.webapp import CalamariApp
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 NOW = 1_800_000_000.0      # a multiple of 900
 
