@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.http_client import HttpClient
-from tests.integration.cluster import RELEASE, RealCluster, wait_for
+from tests.support.http_client import HttpClient
+from tests.support.cluster import RELEASE, RealCluster, wait_for
 
 
 DASHBOARD = RELEASE == 'tentacle' or os.path.isdir('/usr/share/ceph/mgr/dashboard')    # (Tentacle's root has it)

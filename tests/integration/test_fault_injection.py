@@ -21,8 +21,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from tests.http_client import HttpClient
-from tests.integration.cluster import RealCluster, wait_for
+from tests.support.http_client import HttpClient
+from tests.support.cluster import RealCluster, wait_for
 
 SEED = int(os.environ.get('FAULT_SEED') or random.SystemRandom().randrange(1, 10 ** 6))
 KILLS = int(os.environ.get('FAULT_KILLS', '8'))

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.cluster import RELEASE, RealCluster, wait_for
+from tests.support.cluster import RELEASE, RealCluster, wait_for
 
 OTHER_RELEASE = 'tentacle' if RELEASE == 'system' else 'system'
 MISSING = 'X-Calamari-Missing-Clusters'

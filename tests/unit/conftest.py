@@ -5,7 +5,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from tests import fake_ceph  # noqa: E402
+from tests.support import fake_ceph  # noqa: E402
 
 fake_ceph.install()
 
@@ -13,7 +13,7 @@ from calamari_api.auth.sessions import Auth  # noqa: E402
 from calamari_api.auth.throttle import Throttle  # noqa: E402
 from calamari_api.module import Module  # noqa: E402
 from calamari_api.web.app import CalamariApp  # noqa: E402
-from tests.wsgi_client import WsgiClient  # noqa: E402
+from tests.support.wsgi_client import WsgiClient  # noqa: E402
 
 Module._register_options('calamari_api')    # what ceph-mgr does when it loads the module
 Module._register_commands('calamari_api')

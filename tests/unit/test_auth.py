@@ -7,7 +7,7 @@ from calamari_api.auth.sessions import Auth, same_origin
 from calamari_api.auth.throttle import Throttle
 from calamari_api.auth.users import check_password, email_errors, hash_password, username_errors
 from calamari_api.web.app import CalamariApp
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 LOGIN = '/api/v2/auth/login/'
 LOGOUT = '/api/v2/auth/logout'

@@ -3,7 +3,7 @@ cache hits, and every authentication and role rule holds on it."""
 import pytest
 
 from calamari_api.web import routes
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 IGNORED_HEADERS = {'date'}
 

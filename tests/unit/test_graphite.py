@@ -14,7 +14,7 @@ from calamari_api.graphite.host_metrics import (HostReading, cpu_counters, disk_
 from calamari_api.graphite.sampler import HistorySampler, Rates, cluster_metrics
 from calamari_api.graphite import render as g
 from calamari_api.web.app import CalamariApp
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 NOW = 1_800_000_000.0      # a multiple of 900
 

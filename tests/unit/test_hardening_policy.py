@@ -11,7 +11,7 @@ from calamari_api.command_policy import OPTION, POLICY, matching_rule, normalise
 from calamari_api.requests.engine import MAX_HEADLINE
 from calamari_api.web.app import CalamariApp
 from tests.unit.test_auth import LOGIN
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 # One command per row of the table (a row's family/word: a member of it); the allow rows are allowed.
 ROW_SAMPLES = {

@@ -246,7 +246,7 @@ def test_a_readonly_caller_cannot_write_to_a_member(make_client, joined):
     assert reader.post(f'/api/v2/cluster/{MEMBER_FSID}/pool', {'name': 'p'}).status_code == 403
     assert reader.patch(f'/api/v2/cluster/{MEMBER_FSID}/osd/0', {'up': False}).status_code == 403
     assert len(joined.log) == before                         # the member was never asked
-    from tests.wsgi_client import WsgiClient
+    from tests.support.wsgi_client import WsgiClient
     assert WsgiClient(reader.app).get(f'/api/v2/cluster/{MEMBER_FSID}/osd').status_code == 403
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from calamari_api.requests.engine import LOST_UNKNOWN, RequestEngine
 from calamari_api.requests.steps import Block, Commands, Delay, Fail, Operation, WaitFor, command_steps
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 REQUEST_FIELDS = ['id', 'state', 'error', 'error_message', 'headline', 'status', 'requested_at', 'completed_at']
 

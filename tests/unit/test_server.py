@@ -4,7 +4,7 @@ import os
 import threading
 
 from calamari_api.web.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS, HttpServer
-from tests.integration.cluster import free_port
+from tests.support.cluster import free_port
 
 
 def test_workers_lower_their_priority_and_keep_connections_alive():

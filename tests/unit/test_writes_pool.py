@@ -1,6 +1,6 @@
 """Pool POST/PATCH/DELETE: Calamari's validation cases (API reference §5) and the commands sent."""
 import pytest
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def parse_time(text: Optional[str], now: float, default: str) -> float:
     text = (text or default).strip().lower().replace(' ', '')
     if text == 'now':
         return now
-    if text.isdigit() and len(text) != 8:
+    if text.isascii() and text.isdigit() and len(text) != 8:     # (str.isdigit: also "²", which float refuses)
         return float(text)
     match = RELATIVE.match(text)
     if match:

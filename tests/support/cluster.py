@@ -1,4 +1,4 @@
-"""A real Ceph cluster for the integration tier, driven through tools/dev-cluster."""
+"""A real Ceph cluster through tools/dev-cluster: the integration and package tiers' harness, and bench/'s."""
 import json
 import os
 import random
@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from tests.http_client import HttpClient
+from tests.support.http_client import HttpClient
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')

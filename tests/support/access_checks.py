@@ -1,4 +1,4 @@
-"""What the authentication tests share: Calamari's auth answers and a sweep over the whole route table."""
+"""Calamari's auth answers and a sweep over the whole route table, shared by the unit and integration auth tests."""
 import os
 import re
 import socket
