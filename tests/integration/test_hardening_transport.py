@@ -42,15 +42,17 @@ def assert_security_headers(response, tls=False, private=True):
 class Tricklers:
     """``count`` sockets that each send a request line and then one header byte a second, never finishing."""
 
-    def __init__(self, port, count, tls=False, silent=False):
+    def __init__(self, port, count, tls=False, silent=False, drip=b'a',
+                 opening=b'GET /api/v2/info HTTP/1.1\r\nHost: x\r\nX-Slow: '):
         self.stop = threading.Event()
         self.sockets = []
         for _ in range(count):
             sock = socket.create_connection(('127.0.0.1', port), timeout=10)
             if not silent:
-                sock.sendall(b'GET /api/v2/info HTTP/1.1\r\nHost: x\r\nX-Slow: ')
+                sock.sendall(opening)
             self.sockets.append(sock)
-        self.silent = silent
+        self.silent = silent or not drip
+        self.drip = drip
         self.thread = threading.Thread(target=self._trickle, daemon=True)
         self.thread.start()
 
@@ -60,7 +62,7 @@ class Tricklers:
                 continue
             for sock in self.sockets:
                 try:
-                    sock.send(b'a')
+                    sock.send(self.drip)
                 except OSError:
                     pass
 
@@ -95,6 +97,54 @@ def test_slow_clients_do_not_delay_an_authenticated_get(cluster, fsid):
     finally:
         slow.close()
     assert max(kept) < 1.0 and max(fresh) < 1.0 and max(new_connection) < 1.0, (kept, fresh, new_connection)
+
+
+def test_slow_bodies_do_not_delay_an_authenticated_get(cluster, fsid):
+    """Bodies that arrive slowly hold no worker either: chunked ones (a one-byte chunk a second), and those whose
+    client waits for a ``100 Continue`` (answered by the acceptor) and then sends nothing."""
+    client = cluster.client()
+    post = f'POST /api/v2/cluster/{fsid}/cli HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'.encode()
+    chunked = Tricklers(cluster.api_port, SLOW_CLIENTS // 2, opening=post + b'Transfer-Encoding: chunked\r\n\r\n',
+                        drip=b'1\r\n \r\n')
+    expecting = Tricklers(cluster.api_port, SLOW_CLIENTS // 2, drip=b'',
+                          opening=post + b'Expect: 100-continue\r\nContent-Length: 30\r\n\r\n')
+    try:
+        time.sleep(2)
+        kept = timed_gets(client, f'/api/v2/cluster/{fsid}/osd')
+        fresh = [timed_gets(cluster.client(login=False), '/api/v2/info', 1)[0] for _ in range(3)]
+        continued = [sock.recv(64) for sock in expecting.sockets[:3]]
+    finally:
+        chunked.close()
+        expecting.close()
+    assert max(kept) < 1.0 and max(fresh) < 1.0, (kept, fresh)
+    assert continued == [b'HTTP/1.1 100 Continue\r\n\r\n'] * 3
+
+
+def test_expect_continue_and_a_chunked_body_reach_the_api(cluster, fsid):
+    name = f'chunked-{uuid.uuid4().hex[:6]}'
+    token = cluster.ceph('calamari-api', 'token-create', name, '--role', 'superuser').stdout.strip()
+    body = json.dumps({'command': 'osd pool ls'}).encode()
+    try:
+        with socket.create_connection(('127.0.0.1', cluster.api_port), timeout=30) as sock:
+            sock.sendall(f'POST /api/v2/cluster/{fsid}/cli HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n'
+                         'Content-Type: application/json\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n'
+                         'Connection: close\r\n\r\n'.encode())
+            assert sock.recv(4096) == b'HTTP/1.1 100 Continue\r\n\r\n'
+            for part in (b'%x\r\n' % len(body[:10]) + body[:10] + b'\r\n', b'%x\r\n' % len(body[10:]) + body[10:] +
+                         b'\r\n', b'0\r\n\r\n'):
+                sock.sendall(part)
+                time.sleep(0.2)
+            data = b''
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    finally:
+        cluster.ceph('calamari-api', 'token-revoke', name)
+    head, _, answer = data.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.1 200 '), data
+    assert json.loads(answer)['status'] == 0
 
 
 def test_a_trickled_request_is_cut_off_with_408(cluster):

@@ -16,7 +16,8 @@ from calamari_api.auth.users import check_password, hash_password, needs_rehash
 from calamari_api.web.http import ApiRequest
 from calamari_api.module import cert_expiry_check
 from calamari_api.web.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
-                                     certificate_not_after, request_end, security_headers, tls_adapter)
+                                     awaits_continue, certificate_not_after, request_end, security_headers,
+                                     tls_adapter, without_expect)
 from calamari_api.store import KVStore
 from calamari_api.views.config import config_objects, redacted, shown_value
 from calamari_api.views.log import DEFAULT_LOG_FOLDER, is_ceph_log_name, log_folder
@@ -25,6 +26,7 @@ from calamari_api.views.log import DEFAULT_LOG_FOLDER, is_ceph_log_name, log_fol
 # -- when a request has arrived --------------------------------------------------------------------------------------
 GET = b'GET / HTTP/1.1\r\nHost: x\r\n\r\n'
 POST = b'POST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\n'
+CHUNKED = b'POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n'
 
 
 @pytest.mark.parametrize('head, end', [
@@ -37,12 +39,30 @@ POST = b'POST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\n'
     (POST + b'{}{}', len(POST) + 4),
     (POST + b'{}{}GET', len(POST) + 4),
     (POST.replace(b'Content-Length: 4', b'content-length:2') + b'{}', len(POST) + 1),
-    (POST[:-2] + b'Expect: 100-continue\r\n\r\n', len(POST) + 22),            # waits for its 100 Continue
-    (POST.replace(b'Content-Length: 4', b'Transfer-Encoding: chunked'), len(POST) + 9),   # the worker reads it
+    (POST[:-2] + b'Expect: 100-continue\r\n\r\n', None),                    # its 100 Continue, then its body
+    (POST[:-2] + b'Expect: 100-continue\r\n\r\n{}{}', len(POST) + 26),
+    (POST[:-2] + b'Expect: something-else\r\n\r\n', len(POST) + 24),        # cheroot's answer, at once
+    (CHUNKED, None),
+    (CHUNKED + b'4\r\n{}{}', None),
+    (CHUNKED + b'4\r\n{}{}\r\n0\r\n', None),                                 # its trailers are still coming
+    (CHUNKED + b'4\r\n{}{}\r\n0\r\n\r\n', len(CHUNKED) + 14),
+    (CHUNKED + b'4;x=y\r\n{}{}\r\n0\r\nA: b\r\n\r\nGET', len(CHUNKED) + 24),    # extensions, trailers, the next
+    (CHUNKED + b'zz\r\n', len(CHUNKED)),                                          # malformed: cheroot's 400
+    (CHUNKED + b'4\r\n{}{}XX', len(CHUNKED)),
+    (CHUNKED + b'200000\r\n', len(CHUNKED)),                                      # too large: cheroot's 413
+    (CHUNKED.replace(b'\r\n\r\n', b'\r\nContent-Length: 4\r\n\r\n'), len(CHUNKED) + 19),   # both: cheroot
+    (POST.replace(b'Content-Length: 4', b'Transfer-Encoding: gzip'), len(POST) + 6),       # cheroot's 501 (400)
     (POST.replace(b': 4', b': 99999999'), len(POST) + 7),                        # too large: cheroot's 413
 ])
 def test_request_end(head, end):
     assert request_end(head, 1024 * 1024) == end
+
+
+def test_expect_continue_is_answered_by_the_acceptor():
+    head = b'POST /p HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n'
+    assert awaits_continue(head) and not awaits_continue(head.replace(b'HTTP/1.1', b'HTTP/1.0'))
+    assert not awaits_continue(head[:-2])
+    assert without_expect(head) == b'POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n'
 
 
 def hello_app(environ, start_response):
@@ -67,10 +87,13 @@ def plain_server():
 
 def test_slow_clients_hold_no_worker(plain_server):
     slow = []
+    partial = [b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}',
+               b'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a',
+               b'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{}',
+               b'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n']
     for _ in range(32):                     # 16 times the workers: each sends part of its request, then nothing
         sock = socket.create_connection(('127.0.0.1', plain_server), timeout=10)
-        sock.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{}' if len(slow) % 2 else
-                     b'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a')
+        sock.sendall(partial[len(slow) % len(partial)])
         slow.append(sock)
     try:
         time.sleep(0.5)
@@ -91,6 +114,36 @@ def test_slow_clients_hold_no_worker(plain_server):
     finally:
         for sock in slow:
             sock.close()
+
+
+def test_expect_100_continue_then_the_body_then_the_answer(plain_server):
+    with socket.create_connection(('127.0.0.1', plain_server), timeout=10) as sock:
+        sock.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n'
+                     b'Connection: close\r\n\r\n')
+        assert sock.recv(4096) == b'HTTP/1.1 100 Continue\r\n\r\n'
+        sock.sendall(b'{}')
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')     # (one 100 Continue, not two)
+
+
+def test_a_chunked_body_sent_slowly_is_answered(plain_server):
+    with socket.create_connection(('127.0.0.1', plain_server), timeout=10) as sock:
+        for part in (b'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n',
+                     b'2\r\n{}', b'\r\n', b'0\r\n', b'\r\n'):
+            sock.sendall(part)
+            time.sleep(0.05)
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')
 
 
 def test_a_request_sent_byte_by_byte_is_answered(plain_server):

@@ -147,30 +147,88 @@ class DeadlineReader:
 
 
 CONTENT_LENGTH = re.compile(rb'\ncontent-length[ \t]*:[ \t]*(\d{1,12})[ \t]*\r?\n')
-WAIT_FOR_BODY_UNLESS = re.compile(rb'\n(?:expect|transfer-encoding)[ \t]*:')
+CHUNKED = re.compile(rb'\ntransfer-encoding[ \t]*:[ \t]*chunked[ \t]*\r?\n')
+EXPECT = re.compile(rb'\nexpect[ \t]*:', re.IGNORECASE)
+EXPECT_CONTINUE = re.compile(rb'\nexpect[ \t]*:[ \t]*100-continue[ \t]*\r?\n', re.IGNORECASE)
+TRANSFER_ENCODING = re.compile(rb'\ntransfer-encoding[ \t]*:')
+CHUNK_SIZE = re.compile(rb'([0-9a-fA-F]{1,8})[ \t]*(?:;[^\r\n]*)?\r?\n')
+CONTINUE = b'HTTP/1.1 100 Continue\r\n\r\n'
 NOTHING_TO_READ = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def headers_end(head: bytes) -> Optional[int]:
+    """Where the request line and headers of ``head`` end (after their blank line); None while incomplete."""
+    end = head.find(b'\n\r\n')
+    bare = head.find(b'\n\n')           # (LF-only line ends: cheroot answers 400, not worth a wait)
+    if end < 0 or 0 <= bare < end:
+        return None if bare < 0 else bare + 2
+    return end + 3
 
 
 def request_end(head: bytes, max_body: int) -> Optional[int]:
     """How many bytes of ``head`` (what a connection received) make its first request: request line, headers and
-    a Content-Length body (``max_body`` at most; larger ones, chunked ones and ``Expect: 100-continue`` are read
-    by the worker); None while incomplete."""
-    end = head.find(b'\n\r\n')
-    bare = head.find(b'\n\n')           # (LF-only line ends: cheroot answers 400, not worth a wait)
-    if end < 0 or 0 <= bare < end:
-        if bare < 0:
-            return None
-        end, size = bare, 2
-    else:
-        size = 3
+    a Content-Length or chunked body (``max_body`` at most); None while incomplete.  What the worker had better
+    answer at once (a body too large: 413; framing cheroot refuses; an expectation other than 100-continue) ends
+    with the headers: the worker reads the rest, if any."""
+    end = headers_end(head)
+    if end is None:
+        return None
     if head.startswith(b'GET ') or head.startswith(b'HEAD '):
-        return end + size
-    fields = head[:end + 1].lower()
+        return end
+    fields = head[:end].lower()
     length = CONTENT_LENGTH.search(fields)
-    if length is None or WAIT_FOR_BODY_UNLESS.search(fields) or int(length.group(1)) > max_body:
-        return end + size
-    whole = end + size + int(length.group(1))
+    encoded = TRANSFER_ENCODING.search(fields)
+    if (EXPECT.search(fields) and not EXPECT_CONTINUE.search(fields)) or (length and encoded):
+        return end
+    if encoded:
+        return chunked_end(head, end, max_body) if CHUNKED.search(fields) else end
+    if length is None or int(length.group(1)) > max_body:
+        return end
+    whole = end + int(length.group(1))
     return whole if whole <= len(head) else None
+
+
+def chunked_end(head: bytes, start: int, max_body: int) -> Optional[int]:
+    """Where a chunked body starting at ``start`` ends (after its last chunk and trailers), None while it is still
+    arriving; ``start`` (the worker reads it, and answers) when it is larger than ``max_body`` or malformed."""
+    position, total = start, 0
+    while True:
+        size = CHUNK_SIZE.match(head, position)
+        if size is None:
+            line_end = head.find(b'\n', position)
+            return None if line_end < 0 and len(head) - position < 64 else start
+        position, length = size.end(), int(size.group(1), 16)
+        total += length
+        if total > max_body:
+            return start
+        if length == 0:
+            break
+        if len(head) < position + length + 2:
+            return None
+        if head[position + length:position + length + 2] != b'\r\n':
+            return start
+        position += length + 2
+    while True:                         # trailer fields, then a blank line
+        line_end = head.find(b'\n', position)
+        if line_end < 0:
+            return None if len(head) - position < MAX_HEADER_BYTES else start
+        line, position = head[position:line_end], line_end + 1
+        if line in (b'', b'\r'):
+            return position
+
+
+def awaits_continue(head: bytes) -> bool:
+    """Whether ``head`` is an HTTP/1.1 request whose headers are in and which waits for a ``100 Continue`` before
+    it sends its body."""
+    end = headers_end(head)
+    return end is not None and b' HTTP/1.1' in head[:head.find(b'\n')] and \
+        EXPECT_CONTINUE.search(head[:end]) is not None
+
+
+def without_expect(head: bytes) -> bytes:
+    """``head`` without its ``Expect: 100-continue`` header (answered already: cheroot must not answer it again)."""
+    end = headers_end(head) or len(head)
+    return EXPECT_CONTINUE.sub(b'\n', head[:end], count=1) + head[end:]
 
 
 class DeadlineConnection(cheroot_server.HTTPConnection):
@@ -181,9 +239,10 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
     blocks until the whole request is in (up to the socket timeout for each read): four clients sending a byte now
     and then held every worker.  Here the worker reads only what has arrived (a non-blocking read; over TLS it also
     does the handshake, deferred from cheroot's accept loop, where a silent client stopped all the others); until
-    the request line, headers and a Content-Length body are in, the connection goes back to the selector like an
-    idle keep-alive one.  A client that takes longer than READ_DEADLINE from its first byte gets a 408; one that
-    stops sending is answered 408 when cheroot expires it (its socket timeout)."""
+    the request line, headers and body (Content-Length or chunked, up to the largest allowed) are in, the connection
+    goes back to the selector like an idle keep-alive one; a request that expects a ``100 Continue`` gets it there,
+    and its body is waited for the same way.  A client that takes longer than READ_DEADLINE from its first byte
+    gets a 408; one that stops sending is answered 408 when cheroot expires it (its socket timeout)."""
     RequestHandlerClass = JsonErrorRequest
 
     def __init__(self, server: Any, sock: Any, makefile: Any = cheroot_server.MakeFile) -> None:
@@ -227,12 +286,18 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
                 self._handshake_done = True
                 self.ssl_env = self.server.ssl_adapter.get_environ(sock)
             max_body = self.server.max_request_body_size
-            while request_end(self._arrived, max_body) is None and len(self._arrived) <= MAX_HEADER_BYTES:
-                chunk = sock.recv(RECV_BYTES)
-                if not chunk:
-                    ended = True
-                    break
-                self._arrived += chunk
+            try:
+                while request_end(self._arrived, max_body) is None and len(self._arrived) <= MAX_HEADER_BYTES:
+                    chunk = sock.recv(RECV_BYTES)
+                    if not chunk:
+                        ended = True
+                        break
+                    self._arrived += chunk
+            except NOTHING_TO_READ:
+                pass
+            if not ended and request_end(self._arrived, max_body) is None and awaits_continue(self._arrived):
+                sock.send(CONTINUE)     # (25 bytes to a socket that sent nothing back yet: its buffer has room)
+                self._arrived = bytearray(without_expect(bytes(self._arrived)))
         except NOTHING_TO_READ:
             pass
         except (ssl.SSLError, OSError) as e:           # a failed handshake, a reset connection
