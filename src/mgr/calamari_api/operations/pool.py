@@ -300,7 +300,10 @@ def pool_created(name: str) -> Any:
         if pool is None:
             return False, None, f"Expected pool '{name}' not found"
         total, settled = _pg_counts(cluster.source('pg_summary'), pool['pool'])
-        status = f"Waiting for OSD map epoch {osd_map.get('epoch')}"
+        if total < pool['pg_num']:
+            status = f"Waiting for OSD map epoch {osd_map.get('epoch')}"
+        else:       # (what a timeout then says: the pool is there, its PGs are not all created)
+            status = f"Pool '{name}' created; waiting for PG creation ({settled}/{total})"
         return total >= pool['pg_num'] and settled == total, status, None
     return check
 
