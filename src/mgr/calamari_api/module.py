@@ -143,6 +143,8 @@ class Module(MgrModule):
         self._services: Optional['Services'] = None
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
+        self._listen_lock = threading.Lock()     # the options read and the restart flag cleared together
+        self._restful_only = False               # the restart asked for is restful's listener's alone
         self._no_cert_reported = False
         self._restful_problem = ''      # why restful's listener is not serving, as last logged
         self._health: Dict[str, Dict[str, Any]] = {}
@@ -175,7 +177,11 @@ class Module(MgrModule):
         self.services.start()
         self._ready.set()
         while not self._stop.is_set():
-            self._listening = options = _listen_options(self)
+            with self._listen_lock:
+                self._restart.clear()
+                self._listening = options = _listen_options(self)
+            if self._stop.is_set():             # (shutdown sets it before the restart flag this cleared)
+                break
             server = self._start_server(app.wsgi, options)
             restful = self._start_restful(options)
             self._cert_not_after = server.cert_not_after if server else None
@@ -187,10 +193,14 @@ class Module(MgrModule):
                 restful_pending = bool(options.restful) and restful is None
                 wait = RETRY_SECONDS if not server or restful_pending else CERT_CHECK_SECONDS
                 if self._restart.wait(wait) or not server:
+                    if server and self._take_restful_only():
+                        if restful:
+                            restful.stop()
+                        restful = self._start_restful(options)
+                        continue
                     break
                 if restful_pending:
                     restful = self._start_restful(options)
-            self._restart.clear()
             for running in (server, restful):
                 if running:
                     running.stop()
@@ -272,15 +282,36 @@ class Module(MgrModule):
         self._restful_problem = problem
 
     def restart_server(self) -> None:
-        self._restart.set()
+        with self._listen_lock:
+            self._restful_only = False
+            self._restart.set()
+
+    def restart_restful(self) -> None:
+        """Only restful's listener (its certificate changed): the API's own connections stay up."""
+        with self._listen_lock:
+            if not self._restart.is_set():
+                self._restful_only = True
+            self._restart.set()
+
+    def _take_restful_only(self) -> bool:
+        """Whether the restart asked for is restful's listener's alone (then it is taken: the flag cleared)."""
+        with self._listen_lock:
+            if self._restful_only and self._restart.is_set() and not self._stop.is_set():
+                self._restful_only = False
+                self._restart.clear()
+                return True
+            return False
 
     def config_notify(self) -> None:
         """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
         if self._ready.is_set():
             self.services.history.wake()        # history_interval
             self._check_certificate()           # ssl_cert_warn_days
-        if _listen_options(self) != self._listening:
-            self._restart.set()
+        # (Pacific may notify twice for one change: the second must not restart a server that has the new options)
+        with self._listen_lock:
+            if _listen_options(self) != self._listening:
+                self._restful_only = False
+                self._restart.set()
 
     def shutdown(self) -> None:
         self._stop.set()

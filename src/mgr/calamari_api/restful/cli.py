@@ -76,7 +76,7 @@ def create_self_signed_cert(mgr) -> HandleCommandResult:
         for name, path in zip(CERT_KEYS, (cert, key)):
             with open(path) as f:
                 mgr.set_store(name, f.read())
-    mgr.restart_server()
+    mgr.restart_restful()
     return HandleCommandResult(0, 'Restarting RESTful API server...', '')
 
 
