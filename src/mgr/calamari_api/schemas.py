@@ -120,9 +120,12 @@ RESOURCES: Dict[str, Tuple[Field, ...]] = {
                          accepts={'type': 'array', 'items': CRUSH_ITEM_ACCEPTS})),
     'crush_type': (Field('id', INT), Field('name', STR)),
     'pool': (Field('name', NULLABLE_STR, create=True, modify=True, required=True,
-                   # a character that is not blank to Python's str.strip() (whose whitespace also takes \x1c-\x1f and
-                   # \x85) nor to ECMA's \s (which also takes \ufeff, not blank to Python)
-                   accepts={'type': ['string', 'number'], 'pattern': '[^\\s\\x1c-\\x1f\\x85]|\\ufeff',
+                   # no control character (a NUL cut the name short in the maps), and a character that is not blank
+                   # to Python's str.strip() (whose whitespace also takes \x1c-\x1f and \x85) nor to ECMA's \s
+                   # (which also takes \ufeff, not blank to Python)
+                   accepts={'type': ['string', 'number'],
+                            'pattern': ('^[^\\x00-\\x1f\\x7f]*(?:[^\\s\\x00-\\x1f\\x7f\\x85]|\\ufeff)'
+                                        '[^\\x00-\\x1f\\x7f]*$'),
                             'description': 'a number is taken as its text'}),
              Field('id', NULLABLE_INT),
              Field('size', NULLABLE_INT, create=True, modify=True, accepts=int_field(1)),

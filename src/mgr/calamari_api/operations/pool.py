@@ -8,6 +8,7 @@ is kept as pool application metadata (it has no effect), size and hashpspool nee
 and PG splitting is left to Ceph: the request waits until the pool has the asked pg_num and no PG of the
 pool is still being created.
 """
+import re
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, field_bool, field_int, raise_if, required_fields, writable_fields
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 INT_FIELDS = {'pg_num': 1, 'pgp_num': 1, 'size': 1, 'min_size': 0, 'crash_replay_interval': 0,
               'crush_ruleset': 0, 'quota_max_objects': 0, 'quota_max_bytes': 0}
+CONTROL = re.compile('[\x00-\x1f\x7f]')
 CREATE_REQUIRED = required_fields('pool')         # name, pg_num
 MODIFY_ALLOWED = writable_fields('pool', 'PATCH')
 POOL_TYPES = ('replicated', 'erasure')
@@ -95,6 +97,8 @@ def _name(value: Any) -> Any:
     text = str(value)
     if not text.strip():
         return ['This field is required.']
+    if CONTROL.search(text):        # (a NUL ends the name the maps show: the pool could not be named again)
+        return ['Pool names cannot contain control characters.']
     return text
 
 
