@@ -380,7 +380,7 @@ def check_outcomes(cluster: RealCluster, ledger: Ledger) -> List[str]:
         seen = observed(kind, slot[1], osd_dump, crush)
         if kind == 'pool_update' and seen is None:
             continue            # the pool was deleted since
-        if seen not in allowed and not ('in' in allowed and isinstance(seen, float) and seen > 0):
+        if seen not in allowed and not ('in' in allowed and isinstance(seen, (int, float)) and seen > 0):
             wrong.append(f"{history[last][1]['id']}: {kind} {slot[1]}: the cluster shows {seen!r}, the last "
                          f"successful write asked {allowed[0]!r} (later unanswered: {allowed[1:]!r})")
     return wrong
