@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.support.request_polling import finished
+from tests.integration.writes_support import finished
 
 
 def crush_dump(cluster):

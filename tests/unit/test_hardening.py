@@ -10,14 +10,13 @@ import time
 
 import pytest
 
-from calamari_api.auth import users as auth_users
-from calamari_api.auth.sessions import Auth
-from calamari_api.auth.users import check_password, hash_password, needs_rehash
-from calamari_api.web.http import ApiRequest
+from calamari_api import auth as auth_module
+from calamari_api.auth import Auth, check_password, hash_password, needs_rehash
+from calamari_api.http import ApiRequest
 from calamari_api.module import cert_expiry_check
-from calamari_api.web.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
-                                     awaits_continue, certificate_not_after, request_end, security_headers,
-                                     tls_adapter, without_expect)
+from calamari_api.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
+                                 awaits_continue, certificate_not_after, request_end, security_headers, tls_adapter,
+                                 without_expect)
 from calamari_api.store import KVStore
 from calamari_api.views.config import config_objects, redacted, shown_value
 from calamari_api.views.log import DEFAULT_LOG_FOLDER, is_ceph_log_name, log_folder
@@ -116,22 +115,18 @@ def test_slow_clients_hold_no_worker(plain_server):
             sock.close()
 
 
-def read_until_closed(sock):
-    data = b''
-    while True:
-        chunk = sock.recv(4096)
-        if not chunk:
-            return data
-        data += chunk
-
-
 def test_expect_100_continue_then_the_body_then_the_answer(plain_server):
     with socket.create_connection(('127.0.0.1', plain_server), timeout=10) as sock:
         sock.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n'
                      b'Connection: close\r\n\r\n')
         assert sock.recv(4096) == b'HTTP/1.1 100 Continue\r\n\r\n'
         sock.sendall(b'{}')
-        data = read_until_closed(sock)
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')     # (one 100 Continue, not two)
 
 
@@ -141,7 +136,12 @@ def test_a_chunked_body_sent_slowly_is_answered(plain_server):
                      b'2\r\n{}', b'\r\n', b'0\r\n', b'\r\n'):
             sock.sendall(part)
             time.sleep(0.05)
-        data = read_until_closed(sock)
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')
 
 
@@ -151,7 +151,12 @@ def test_a_request_sent_byte_by_byte_is_answered(plain_server):
         for i in range(len(raw)):
             sock.sendall(raw[i:i + 1])
             time.sleep(0.01)
-        data = read_until_closed(sock)
+        data = b''
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')
     assert b'X-Frame-Options: DENY' in data and b'Cache-Control: private' in data
 
@@ -264,7 +269,7 @@ def request(cookies=None):
 
 
 def test_production_scrypt_parameters(monkeypatch):
-    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
+    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
     encoded = hash_password('correct horse')
     assert encoded.startswith('scrypt$16384$8$5$') and check_password('correct horse', encoded)
     assert not needs_rehash(encoded) and needs_rehash('scrypt$16384$8$1$c2FsdA==$ZGlnZXN0')
@@ -275,7 +280,7 @@ def test_rehash_at_login(monkeypatch):
     auth = make_auth()
     user = auth.create_user('alice', 'alice-password')
     old = user.record['password']
-    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
+    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
     assert needs_rehash(old)
     with pytest.raises(Exception):
         auth.login(request(), 'alice', 'wrong-password')

@@ -1,11 +1,8 @@
 """``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, Dict
 
-from ..web.http import bad_request, detail
-from ..requests.steps import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
-
-if TYPE_CHECKING:
-    from ..cluster import ClusterState
+from ..http import bad_request, detail
+from ..requests import Block, Delay, Fail, Operation, Step
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'
@@ -27,33 +24,19 @@ def selftest_operation(body: Dict[str, Any]) -> Operation:
         raise detail(403, f"Command '{cmd[:MAX_CMD]}' is not a self test command")
     if len(cmd) > MAX_CMD:
         raise bad_request(f"'cmd' is longer than {MAX_CMD} characters")
-    spec: Dict[str, Any]
+    step: Step
     if cmd == 'ceph.selftest_wait':
-        spec = {'delay': _period(args)}
+        step = Delay(_period(args))
     elif cmd == 'ceph.selftest_block':
-        spec = {'block': True}
+        step = Block()
     elif cmd == 'ceph.selftest_exception':
-        spec = {'fail': EXCEPTION_MESSAGE}
+        step = Fail(EXCEPTION_MESSAGE)
     else:
-        spec = {'fail': f"'{cmd}' is not available."}
+        step = Fail(f"'{cmd}' is not available.")
     shown = repr(args)
     if len(shown) > MAX_ARGS_SHOWN:
         shown = shown[:MAX_ARGS_SHOWN - 3] + '...'
-    return Operation(f'salt: {cmd}: {shown}', _steps(spec), fsid=None, changes_maps=False,
-                     resume=Resume('selftest', spec))
-
-
-def _steps(spec: Dict[str, Any]) -> List[Step]:
-    if 'delay' in spec:
-        return [Delay(spec['delay'])]
-    if spec.get('block'):
-        return [Block()]
-    return [Fail(spec['fail'])]
-
-
-def resume(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
-    """A self test exercises the mgr that ran it: after a failover it ends as in Calamari, "Lost contact"."""
-    return [Fail(LOST_CONTACT)]
+    return Operation(f'salt: {cmd}: {shown}', [step], fsid=None, changes_maps=False)
 
 
 def _period(args: Any) -> float:

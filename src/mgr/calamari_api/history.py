@@ -19,7 +19,7 @@ import zlib
 from array import array
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from .render import Series
+from .views.graphite import Series
 
 FINE_POINTS = 1440
 COARSE_FACTOR = 15

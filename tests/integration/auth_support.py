@@ -1,9 +1,9 @@
-"""Calamari's auth answers and a sweep over the whole route table, shared by the unit and integration auth tests."""
+"""What the authentication tests share: Calamari's auth answers and a sweep over the whole route table."""
 import os
 import re
 import socket
 
-from calamari_api.web import routes
+from calamari_api import routes
 
 ANON = {'detail': 'Authentication credentials were not provided.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}
