@@ -115,18 +115,22 @@ def test_slow_clients_hold_no_worker(plain_server):
             sock.close()
 
 
+def read_until_closed(sock):
+    data = b''
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def test_expect_100_continue_then_the_body_then_the_answer(plain_server):
     with socket.create_connection(('127.0.0.1', plain_server), timeout=10) as sock:
         sock.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n'
                      b'Connection: close\r\n\r\n')
         assert sock.recv(4096) == b'HTTP/1.1 100 Continue\r\n\r\n'
         sock.sendall(b'{}')
-        data = b''
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(sock)
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')     # (one 100 Continue, not two)
 
 
@@ -136,12 +140,7 @@ def test_a_chunked_body_sent_slowly_is_answered(plain_server):
                      b'2\r\n{}', b'\r\n', b'0\r\n', b'\r\n'):
             sock.sendall(part)
             time.sleep(0.05)
-        data = b''
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(sock)
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')
 
 
@@ -151,12 +150,7 @@ def test_a_request_sent_byte_by_byte_is_answered(plain_server):
         for i in range(len(raw)):
             sock.sendall(raw[i:i + 1])
             time.sleep(0.01)
-        data = b''
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_until_closed(sock)
     assert data.startswith(b'HTTP/1.1 200 ') and data.endswith(b'ok')
     assert b'X-Frame-Options: DENY' in data and b'Cache-Control: private' in data
 
