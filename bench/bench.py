@@ -8,17 +8,23 @@ same body from the same Python), under many clients, for its drag on the mgr, an
 Starts a dev cluster (tools/dev-cluster) in --dir and grows it to each size with bench/grow-cluster.  Phases:
   reads    per size: throughput and p50/p99 with wrk (Debian package) for the cached GETs, each against two floors
            answering the same request (same headers) with a fixed body of the same size: bare cheroot inside the
-           mgr (module option bench_floor_port: the mgr's own Python, process and server settings; the target's
-           ratio = ours / this floor) and bare cheroot in its own process (bench/floor-server, the release's
-           python3 executable, which runs Python faster than the mgr's libpython); and the module's fixed-body
+           mgr (the bench-only mgr module calamari_bench: the mgr's own Python, process and server settings;
+           the target's ratio = ours / this floor) and bare cheroot in its own process (bench/floor-server, the
+           release's python3 executable, which runs Python faster than the mgr's libpython); and the module's fixed-body
            handler (bench_fixed_body: through the full CherryPy path, for contrast);
   tail     largest size: the OSD list at 64 connections: p50, p99 and their ratio (target: p99 <= 4x p50);
   pollers  512 keep-alive clients polling the OSD list every 3 s (bench/poll-clients): none refused or reset;
   mgr      `pg stat` (served by the mgr itself, through librados: bench/mgr-latency) idle and with the API saturated
            (target: <= 1.5x), and the mgr's CPU seconds per 1000 cached GETs;
   auth     the same GETs with a session cookie and with an API token, in alternating rounds;
-  peers    the dashboard's /api/osd and /api/pool, and restful's /osd and /pool where the release has restful;
-  writes   the time from POST to `complete` of a pool create and an OSD out, against the same `ceph` commands;
+  peers    like for like: every side over TLS with a key or token, in alternating rounds in the same mgr: the
+           dashboard's /api/osd and /api/pool (its JWT) against this module's OSD and pool lists (an API token);
+           restful's /osd and /pool (HTTP Basic key; Pacific only: Tentacle removed it) against the same requests to
+           this module's restful listener (a key of its own) and against its own lists (a token); this module's
+           plain-HTTP figures too, for reference;
+  writes   like for like: OSD-flag toggles, OSD out/in, pool creates and a burst of reweights through the API (a
+           token, keep-alive TLS, polled every 20 ms) against the same mon commands from one long-lived librados
+           handle (polled every 20 ms through it): bench/write-latency, run with the release's own python3-rados;
   memory   the mgr's RSS without and with the module.
 A script that prints figures and ratios from one run, not a test: machines are noisy.
 """
@@ -38,9 +44,10 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))
-from calamari_api.server import WORKER_NICENESS  # noqa: E402
-from tests.integration.cluster import RealCluster, free_port, wait_for  # noqa: E402
+from tests.support import fake_ceph  # noqa: E402
+fake_ceph.install()         # (the module's server imports mgr_module, which needs a ceph_module outside the mgr)
+from calamari_api.web.server import WORKER_NICENESS  # noqa: E402
+from tests.support.cluster import RealCluster, free_port, wait_for  # noqa: E402
 
 UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
 PHASES = ('reads', 'tail', 'pollers', 'mgr', 'auth', 'peers', 'writes', 'memory')
@@ -66,7 +73,7 @@ def wrk(url: str, headers: Dict[str, str], duration: int, connections: int) -> R
 def row(name: str, r: Result, ref: Optional[float] = None, size: Optional[int] = None, ref_name: str = '') -> str:
     ratio = f'{r["rps"] / ref:5.2f}x {ref_name}' if ref else ''
     size_text = f'{size:>8} B' if size is not None else ' ' * 10
-    return (f'  {name:46} {r["rps"]:8.0f} req/s  p50 {r["p50"]:7.2f} ms  p99 {r["p99"]:7.2f} ms  {size_text}  '
+    return (f'  {name:58} {r["rps"]:8.0f} req/s  p50 {r["p50"]:7.2f} ms  p99 {r["p99"]:7.2f} ms  {size_text}  '
             f'errors {r["errors"]:<3} {ratio}')
 
 
@@ -124,6 +131,32 @@ class Bench:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+    @contextlib.contextmanager
+    def tls(self) -> Iterator[str]:
+        """The module's API over HTTPS (a certificate of `create-self-signed-cert`, the option ``ssl`` on): its base
+        URL.  Back to plain HTTP at the end."""
+        c = self.cluster
+        url = f'https://127.0.0.1:{c.api_port}'
+        c.ceph('calamari-api', 'create-self-signed-cert')
+        c.ceph('config', 'set', 'mgr', 'mgr/calamari_api/ssl', 'true')
+        try:
+            c.wait_api(base=url)
+            yield url
+        finally:
+            c.ceph('config', 'set', 'mgr', 'mgr/calamari_api/ssl', 'false')
+            c.wait_api()
+
+    @contextlib.contextmanager
+    def token(self, role: str) -> Iterator[str]:
+        """An API token of ``role``, revoked at the end."""
+        name = f'bench-{role.replace("/", "-")}-{os.getpid()}'
+        self.ceph('calamari-api', 'token-revoke', name, check=False)
+        token = self.ceph('calamari-api', 'token-create', name, '--role', role).stdout.strip()
+        try:
+            yield token
+        finally:
+            self.ceph('calamari-api', 'token-revoke', name, check=False)
 
     @staticmethod
     def _answers(url: str) -> bool:
@@ -220,13 +253,14 @@ class Bench:
         wait_for(lambda: self._status(client, path) == 200, 30, 'the fixed body')
         return path
 
-    def alternating(self, targets: List[Tuple[str, Dict[str, str]]], connections: int) -> List[Result]:
+    def alternating(self, targets: List[Tuple[str, Dict[str, str]]], connections: int,
+                    duration: Optional[int] = None) -> List[Result]:
         """Each target measured in turn, ``--rounds`` times; the median round (by req/s) of each: the machine's
         noise then falls on all of them alike."""
         rounds: List[List[Result]] = [[] for _ in targets]
         for _ in range(self.opts.rounds):
             for results, (url, headers) in zip(rounds, targets):
-                results.append(wrk(url, headers, self.opts.duration, connections))
+                results.append(wrk(url, headers, duration or self.opts.duration, connections))
         return [sorted(results, key=lambda r: r['rps'])[len(results) // 2] for results in rounds]
 
     def tail(self) -> None:
@@ -304,37 +338,75 @@ class Bench:
         finally:
             self.ceph('calamari-api', 'token-revoke', name)
 
-    def peers(self, our_rps: float) -> None:
-        duration = max(self.opts.duration, 15)     # peers can take seconds per request at scale
-        print(f'\n{len(self.cluster.osd_ids())} OSDs, other mgr modules (wrk -d{duration}s; ratio: calamari_api OSD '
-              f'list {our_rps:.1f} req/s / peer)')
-        for name, result, body_size in self.dashboard(duration) + self.restful(duration):
-            ratio = f'{our_rps / result["rps"]:.1f}x' if result['rps'] else f'> {our_rps * duration:.0f}x'
-            print(row(name, result, None, body_size) + f'   calamari_api is {ratio}')
+    def peers(self) -> None:
+        """Like for like: the peers and this module each over TLS with a key or token, measured in alternating
+        rounds in the same mgr; this module's plain-HTTP OSD list (token) for reference."""
+        c = self.cluster
+        duration = max(self.opts.duration, 10)     # peers can take seconds per request at scale
+        print(f'\n{len(c.osd_ids())} OSDs, other mgr modules, like for like: every side over TLS (self-signed '
+              f'certificates) with a key or token, wrk -c{self.opts.connections} -d{duration}s, median of '
+              f'{self.opts.rounds} rounds alternating in the same mgr (ratio: calamari_api / the peer)')
+        with self.token('readonly') as token:
+            bearer = {'Authorization': f'Bearer {token}'}
+            osd_list = f'/api/v2/cluster/{c.fsid}/osd'
+            plain = wrk(c.url + osd_list, bearer, duration, self.opts.connections)
+            print(row('calamari_api GET cluster/<fsid>/osd, plain HTTP, token', plain, None,
+                      self._size(c.url + osd_list, bearer)) + '   (reference, not compared)')
+            self.dashboard(duration, bearer)
+            self.restful(duration, bearer)
         self.restart_mgr()              # (disabling restful respawned the mgr on Pacific)
 
-    def dashboard(self, duration: int) -> List[Tuple[str, Result, int]]:
+    def versus(self, groups: List[Tuple[Tuple[str, str, Dict[str, str]], List[Tuple[str, str, Dict[str, str]]]]],
+               duration: int) -> None:
+        """Each group: a peer's (name, url, headers) and this module's rows to compare with it; all measured in
+        alternating rounds.  Prints each of ours with its ratio to the peer, and adds them to the summary."""
+        targets = [t for peer, ours in groups for t in [peer] + ours]
+        results = iter(self.alternating([(url, headers) for _, url, headers in targets], self.opts.connections,
+                                        duration))
+        for (peer_name, peer_url, peer_headers), ours in groups:
+            peer = next(results)
+            print(row(peer_name, peer, None, self._size(peer_url, peer_headers)))
+            for name, url, headers in ours:
+                result = next(results)
+                print(row(f'  {name}', result, peer['rps'], self._size(url, headers), peer_name.split()[0]))
+                self.summary.append(f'{name} / {peer_name}: {result["rps"] / peer["rps"]:.1f}x '
+                                    f'({result["rps"]:.0f} / {peer["rps"]:.0f} req/s; p50 {result["p50"]:.1f} / '
+                                    f'{peer["p50"]:.1f} ms)')
+
+    @staticmethod
+    def _size(url: str, headers: Dict[str, str]) -> int:
+        import ssl
+        import urllib.request
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=120, context=ssl._create_unverified_context()) as response:
+            return len(response.read())
+
+    def dashboard(self, duration: int, bearer: Dict[str, str]) -> None:
+        c = self.cluster
         port = free_port()
         self.restart_mgr('--dashboard')
-        for key, val in (('ssl', 'false'), ('server_port', str(port)), ('server_addr', '127.0.0.1')):
+        for key, val in (('ssl', 'true'), ('ssl_server_port', str(port)), ('server_addr', '127.0.0.1')):
             self.ceph('config', 'set', 'mgr', f'mgr/dashboard/{key}', val, '--force')
         self.ceph('mgr', 'module', 'enable', 'dashboard')
         password = 'Bench-' + base64.b32encode(os.urandom(8)).decode()
         wait_for(lambda: self.ceph('dashboard', 'ac-user-show', check=False).returncode == 0, 60, 'the dashboard')
+        self.ceph('dashboard', 'create-self-signed-cert')
         self.ceph('dashboard', 'ac-user-delete', 'bench', check=False)      # a previous run's user
         self.ceph('dashboard', 'ac-user-create', 'bench', '-i', '-', 'administrator', input_text=password)
-        from tests.http_client import HttpClient
-        dash = HttpClient(f'http://127.0.0.1:{port}')
+        from tests.support.http_client import HttpClient
+        base = f'https://127.0.0.1:{port}'
+        dash = HttpClient(base)
         hdr = {'Accept': 'application/vnd.ceph.api.v1.0+json', 'Content-Type': 'application/json'}
-        token = wait_for(lambda: self._dashboard_token(dash, password, hdr), 60, 'dashboard login')
-        headers = dict(hdr, Authorization=f'Bearer {token}')
-        results = []
-        for name, path in (('dashboard GET /api/osd', '/api/osd'), ('dashboard GET /api/pool', '/api/pool')):
-            size = len(dash.get(path, headers=headers).content)
-            results.append((name, wrk(f'http://127.0.0.1:{port}{path}', headers, duration, self.opts.connections),
-                            size))
+        token = wait_for(lambda: self._dashboard_token(dash, password, hdr), 90, 'dashboard login over TLS')
+        jwt = dict(hdr, Authorization=f'Bearer {token}')
+        with self.tls() as https:
+            self.versus([(('dashboard GET /api/osd (TLS, its JWT)', f'{base}/api/osd', jwt),
+                          [('calamari_api GET cluster/<fsid>/osd (TLS, API token)',
+                            f'{https}/api/v2/cluster/{c.fsid}/osd', bearer)]),
+                         (('dashboard GET /api/pool (TLS, its JWT)', f'{base}/api/pool', jwt),
+                          [('calamari_api GET cluster/<fsid>/pool (TLS, API token)',
+                            f'{https}/api/v2/cluster/{c.fsid}/pool', bearer)])], duration)
         self.ceph('mgr', 'module', 'disable', 'dashboard')
-        return results
 
     @staticmethod
     def _dashboard_token(dash: Any, password: str, hdr: Dict[str, str]) -> Optional[str]:
@@ -344,82 +416,92 @@ class Bench:
         except OSError:
             return None
 
-    def restful(self, duration: int) -> List[Tuple[str, Result, int]]:
-        modules = os.path.join(self.cluster.dir, 'mgr-modules')
+    def restful(self, duration: int, bearer: Dict[str, str]) -> None:
+        """restful (Pacific) against this module's restful listener (same requests, a key of its own) and its own
+        lists (a token), all over TLS; on Tentacle (no restful) this module's two listeners side by side."""
+        c = self.cluster
+        modules = os.path.join(c.dir, 'mgr-modules')
         self.restart_mgr()                                  # module path without the dashboard
-        if not os.path.exists(os.path.join(modules, 'restful')):
-            print('  (restful: not in this release; Tentacle removed it)')
-            return []
-        port = free_port()
-        for key, val in (('server_port', str(port)), ('server_addr', '127.0.0.1')):
-            self.ceph('config', 'set', 'mgr', f'mgr/restful/{key}', val, '--force')
-        self.ceph('mgr', 'module', 'enable', 'restful')
-        self.ceph('restful', 'create-self-signed-cert')
-        key = self.ceph('restful', 'create-key', 'bench').stdout.strip()
-        from tests.http_client import HttpClient
-        rest = HttpClient(f'https://127.0.0.1:{port}')
-        auth = {'Authorization': 'Basic ' + base64.b64encode(f'bench:{key}'.encode()).decode()}
-        wait_for(lambda: self._restful_answers(rest, auth), 60, 'restful to answer')
-        results = []
-        for name, path in (('restful GET /osd', '/osd'), ('restful GET /pool', '/pool')):
-            size = len(rest.get(path, headers=auth).content)
-            results.append((name, wrk(f'https://127.0.0.1:{port}{path}', auth, duration, self.opts.connections),
-                            size))
-        self.ceph('mgr', 'module', 'disable', 'restful')
-        return results
+        name = f'bench-{os.getpid()}'
+        self.ceph('calamari-api', 'restful-key-delete', name, check=False)
+        our_key = self.ceph('calamari-api', 'restful-key-create', name).stdout.strip()
+        ours_basic = {'Authorization': 'Basic ' + base64.b64encode(f'{name}:{our_key}'.encode()).decode()}
+        listener = f'https://127.0.0.1:{c.state["restful_port"]}'
+        has_restful = os.path.exists(os.path.join(modules, 'restful'))
+        if has_restful:
+            port = free_port()
+            for key, val in (('server_port', str(port)), ('server_addr', '127.0.0.1')):
+                self.ceph('config', 'set', 'mgr', f'mgr/restful/{key}', val, '--force')
+            self.ceph('mgr', 'module', 'enable', 'restful')
+            wait_for(lambda: self.ceph('restful', 'create-self-signed-cert', check=False).returncode == 0, 60,
+                     "restful's commands")
+            key = self.ceph('restful', 'create-key', 'bench').stdout.strip()
+            peer_base = f'https://127.0.0.1:{port}'
+            peer_auth = {'Authorization': 'Basic ' + base64.b64encode(f'bench:{key}'.encode()).decode()}
+            wait_for(lambda: self._restful_answers(peer_base, peer_auth), 60, 'restful to answer')
+        else:
+            print('  (restful: not in this release, Tentacle removed it; its API is served by the restful listener '
+                  'of this module: against this module\'s own lists, both over TLS)')
+            peer_base, peer_auth = listener, ours_basic
+        try:
+            with self.tls() as https:
+                groups = []
+                for path, v2 in (('/osd', 'osd'), ('/pool', 'pool')):
+                    ours = [('calamari_api GET cluster/<fsid>/' + v2 + ' (TLS, API token)',
+                             f'{https}/api/v2/cluster/{c.fsid}/{v2}', bearer)]
+                    if has_restful:
+                        ours.insert(0, (f'calamari_api restful listener GET {path} (TLS, Basic key)',
+                                        listener + path, ours_basic))
+                        peer = (f'restful GET {path} (TLS, Basic key)', peer_base + path, peer_auth)
+                    else:
+                        peer = (f'calamari_api restful listener GET {path} (TLS, Basic key)', listener + path,
+                                ours_basic)
+                    groups.append((peer, ours))
+                self.versus(groups, duration)
+        finally:
+            if has_restful:
+                self.ceph('mgr', 'module', 'disable', 'restful')
+            self.ceph('calamari-api', 'restful-key-delete', name, check=False)
 
     @staticmethod
-    def _restful_answers(client: Any, headers: Dict[str, str]) -> bool:
+    def _restful_answers(base: str, headers: Dict[str, str]) -> bool:
+        from tests.support.http_client import HttpClient
         try:
-            return client.get('/osd', headers=headers).status_code == 200
+            return HttpClient(base).get('/osd', headers=headers).status_code == 200
         except OSError:
             return False
 
     def writes(self) -> None:
+        """Like for like: bench/write-latency with the release's own python3 and python3-rados, the API over TLS
+        with a token on keep-alive connections, librados from one long-lived handle, both polled every 20 ms."""
         c = self.cluster
-        client = c.client()
-        for pool in ('bench-api', 'bench-cli'):       # leftovers of an interrupted run
-            self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
-
-        def api_request(method: str, path: str, body: Any) -> float:
-            start = time.time()
-            response = client.request(method, path, body)
-            assert response.status_code == 202, response.content
-            request_id = response.json()['request_id']
-            wait_for(lambda: client.get(f'/api/v2/request/{request_id}').json()['state'] == 'complete', 120,
-                     'request', interval=0.02)
-            return time.time() - start
-
-        def cli(*args: str) -> float:
-            start = time.time()
-            self.ceph(*args)
-            return time.time() - start
-
         # The scale OSDs have no daemons: place the new pools on the real OSDs' host only, so their PGs can
-        # become active (the API's pool create completes when no PG of the pool is 'creating').
+        # become active (a pool create completes when no PG of the pool is creating or unknown).
         host = c.ceph_json('osd', 'find', '0')['crush_location']['host']
         self.ceph('osd', 'crush', 'rule', 'create-replicated', 'bench-real', host, 'osd', check=False)
-        rule = next(r for r in client.get(f'/api/v2/cluster/{c.fsid}/crush_rule').json() if r['name'] == 'bench-real')
-        t_api = api_request('POST', f'/api/v2/cluster/{c.fsid}/pool',
-                            {'name': 'bench-api', 'pg_num': 8, 'crush_ruleset': rule['ruleset']})
-        t_cli = cli('osd', 'pool', 'create', 'bench-cli', '8', '8', 'replicated', 'bench-real')
-        start = time.time()
-        wait_for(lambda: not self.unready_pgs('bench-cli'), 120, 'PGs', interval=0.05)
-        t_cli_pgs = t_cli + time.time() - start
-        print('\nwrites (time from the API call to `complete`, against the same ceph CLI command)')
-        print(f'  pool create: API {t_api:.2f}s (until its PGs are created), ceph CLI {t_cli:.2f}s '
-              f'(ratio {t_api / t_cli:.2f}), CLI + wait for PGs {t_cli_pgs:.2f}s (ratio {t_api / t_cli_pgs:.2f})')
-        t_api = api_request('PATCH', f'/api/v2/cluster/{c.fsid}/osd/0', {'in': False})
-        t_cli = cli('osd', 'out', '1')
-        print(f'  osd out:     API {t_api:.2f}s, ceph CLI {t_cli:.2f}s, ratio {t_api / t_cli:.2f}')
-        self.ceph('osd', 'in', '0', '1')
-        for pool in ('bench-api', 'bench-cli'):
-            self.ceph('osd', 'pool', 'delete', pool, pool, '--yes-i-really-really-mean-it', check=False)
-
-    def unready_pgs(self, pool: str) -> list:
-        listing = self.cluster.ceph_json('pg', 'ls-by-pool', pool)
-        stats = listing.get('pg_stats', []) if isinstance(listing, dict) else listing
-        return [p for p in stats if 'creating' in p['state'] or 'unknown' in p['state']] or ([] if stats else [0])
+        with self.token('read/write') as token, self.tls() as https:
+            proc = self.script('write-latency', '--url', https, '--token', token, '--dir', c.dir, '--crush-rule',
+                               'bench-real', '--count', str(self.opts.write_count), '--pools',
+                               str(self.opts.write_pools), '--poll', '0.02', timeout=3600)
+        if proc.returncode != 0:
+            raise SystemExit(f'write-latency failed:\n{proc.stdout}{proc.stderr}')
+        result = json.loads(proc.stdout)
+        print('\nwrites, like for like (the API over TLS with a token, keep-alive; librados from one long-lived '
+              'handle; both polled every 20 ms; median (p90) ms; ratio: API / librados)')
+        for kind, label in (('flag', 'OSD flag set/unset'), ('osd_out_in', 'OSD out/in'),
+                            ('pool_create', 'pool create (until its PGs are created)')):
+            api, lib = result['api'][kind], result['librados'][kind]
+            for stage in ('to_ack', 'to_done'):
+                ratio = result['ratios_api_to_librados'][kind][stage]
+                print(f'  {label:42} {stage:8} API {api[stage]["median_ms"]:8.1f} ({api[stage]["p90_ms"]:.1f})  '
+                      f'librados {lib[stage]["median_ms"]:8.1f} ({lib[stage]["p90_ms"]:.1f})  {ratio:.2f}x')
+            done = result['ratios_api_to_librados'][kind]['to_done']
+            self.summary.append(f'writes, {label}, to done: API / librados {done:.2f}x')
+        for side in ('api', 'librados'):
+            burst = result[side]['burst']
+            print(f'  burst of {burst["writes"]} reweights, {side}: all acknowledged in '
+                  f'{burst["all_acknowledged_s"]} s, median {burst["to_ack"]["median_ms"]} ms, '
+                  f'errors {burst["errors"] or "none"}')
 
     def mgr_rss_kb(self) -> int:
         with open(f'/proc/{self.mgr_pid()}/status') as f:
@@ -473,8 +555,7 @@ class Bench:
             if phase in phases:
                 method()
         if 'peers' in phases:
-            self.peers(wrk(f'{c.url}/api/v2/cluster/{c.fsid}/osd', self.session_headers(), self.opts.duration,
-                           self.opts.connections)['rps'])
+            self.peers()
         if 'writes' in phases:
             self.writes()
         if 'memory' in phases:
@@ -495,6 +576,8 @@ def main() -> int:
     parser.add_argument('--connections', type=int, default=8)
     parser.add_argument('--only', help=f'comma-separated phases of: {", ".join(PHASES)} (default: all)')
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds (reads, tail, auth)')
+    parser.add_argument('--write-count', type=int, default=10, help='writes: flag and OSD toggles a side')
+    parser.add_argument('--write-pools', type=int, default=4, help='writes: pool creates a side')
     parser.add_argument('--keep', action='store_true', help='leave the cluster running')
     opts = parser.parse_args()
     opts.dir = opts.dir or tempfile.mkdtemp(prefix=f'calamari-bench-{opts.release}-')

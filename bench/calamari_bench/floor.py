@@ -7,7 +7,7 @@ settings its servers share (``server.ServingThread``): the ratio then measures w
 and nothing else.  ``GET /<n>`` answers n bytes."""
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from calamari_api.server import ServingThread     # the settings calamari_api's servers share
+from calamari_api.web.server import ServingThread     # the settings calamari_api's servers share
 
 MAX_BODY = 16 << 20         # bytes
 MAX_BODIES = 16             # sizes kept

@@ -6,7 +6,7 @@ from typing import Any, List, Optional
 
 from mgr_module import MgrModule, Option
 
-from calamari_api.server import ServerConfigError
+from calamari_api.web.server import ServerConfigError
 
 from .floor import BenchFloor
 

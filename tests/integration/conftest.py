@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from tests.integration.cluster import REPO, RealCluster, wait_for
+from tests.support.cluster import REPO, RealCluster, wait_for
 
 sys.path.insert(0, os.path.join(REPO, 'src', 'mgr'))   # the route table and schemas, for sweeps and checks
 

@@ -4,10 +4,10 @@ import uuid
 
 import pytest
 
-from calamari_api import routes
-from tests.http_client import HttpClient
-from tests.integration.auth_support import (ANON, DENIED, PUBLIC, UNSAFE, check_readonly_everywhere, mgr_log,
-                                            route_urls, sample_values)
+from calamari_api.web import routes
+from tests.support.http_client import HttpClient
+from tests.support.access_checks import (ANON, DENIED, PUBLIC, UNSAFE, check_readonly_everywhere, mgr_log,
+                                         route_urls, sample_values)
 
 CSRF_BAD = {'detail': 'CSRF Failed: CSRF token missing or incorrect.'}
 

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tests.http_client import HttpClient, tls11_client_context
+from tests.support.http_client import HttpClient, tls11_client_context
 
 REFERER_NONE = {'detail': 'CSRF Failed: Referer checking failed - no Referer.'}
 

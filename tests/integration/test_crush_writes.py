@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.integration.writes_support import finished
+from tests.support.request_polling import finished
 
 
 def crush_dump(cluster):

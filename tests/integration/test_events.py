@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 OSD = 2
 

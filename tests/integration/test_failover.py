@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tests.http_client import HttpClient
-from tests.integration.cluster import RELEASE, RealCluster, wait_for
+from tests.support.http_client import HttpClient
+from tests.support.cluster import RELEASE, RealCluster, wait_for
 
 
 DASHBOARD = RELEASE == 'tentacle' or os.path.isdir('/usr/share/ceph/mgr/dashboard')    # (Tentacle's root has it)
@@ -33,9 +33,11 @@ def active_url(cluster: RealCluster) -> str:
 
 
 def mgr_urls(cluster: RealCluster):
-    dump = cluster.ceph_json('mgr', 'dump')
-    active = dump['active_name']
     ports = {'x': cluster.api_port, 'y': cluster.api_port + 1}
+    # while both mgrs respawn (a module enabled) the map has no active one for a moment: wait for one
+    dump = wait_for(lambda: (lambda d: d if d.get('active_name') in ports else None)(cluster.ceph_json('mgr', 'dump')),
+                    120, 'an active mgr in the mgr map', interval=0.5, detail=cluster.mgr_story)
+    active = dump['active_name']
     standby = next(m for m in ports if m != active)
     return active, f'http://127.0.0.1:{ports[active]}', f'http://127.0.0.1:{ports[standby]}'
 

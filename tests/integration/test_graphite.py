@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 INTERVAL = 2
 POOL = 'graphite-it-pool'

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from calamari_api.command_policy import OPTION, POLICY
-from tests.http_client import HttpClient
-from tests.integration.cluster import wait_for
-from tests.integration.writes_support import finished
+from tests.support.http_client import HttpClient
+from tests.support.cluster import wait_for
+from tests.support.request_polling import finished
 
 RUN = uuid.uuid4().hex[:8]
 ENTITY, ENTITY2 = f'client.calamari-it-{RUN}', f'client.calamari-it2-{RUN}'

@@ -19,8 +19,8 @@ from base64 import b64encode
 
 import pytest
 
-from tests.http_client import HttpClient, tls11_client_context
-from tests.malformed import exchange, Target
+from tests.support.http_client import HttpClient, tls11_client_context
+from tests.support.malformed import exchange, Target
 
 SLOW_CLIENTS = 64
 SECURITY = {'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY',

@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from tests.integration.cluster import RELEASE, REPO, RealCluster
+from tests.support.cluster import RELEASE, REPO, RealCluster
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Malformed requests (tests/malformed.py) against the real module with its own limits (10 s per read, 30 s to send
-a request, 64 KiB of headers): a 4xx in Calamari's JSON error shape for each, never a 5xx, a hang or a stuck
-worker, and the module serves on."""
+"""Malformed requests (tests/support/malformed.py) against the real module with its own limits (10 s per read,
+30 s to send a request, 64 KiB of headers): a 4xx in Calamari's JSON error shape for each, never a 5xx, a hang or
+a stuck worker, and the module serves on."""
 import pytest
 
-from tests.malformed import CASES, Target, check
+from tests.support.malformed import CASES, Target, check
 
 
 @pytest.fixture(scope='module')

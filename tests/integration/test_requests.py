@@ -1,6 +1,6 @@
 """The request engine on the real cluster: self tests, cancel, the request list, the CLI, and a request
 interrupted by a mgr failover."""
-from tests.integration.writes_support import finished
+from tests.support.request_polling import finished
 
 DEBUG = '/api/v2/server/localhost/debug_job'
 

@@ -15,8 +15,8 @@ import uuid
 
 import pytest
 
-from tests.http_client import HttpClient
-from tests.integration.cluster import wait_for
+from tests.support.http_client import HttpClient
+from tests.support.cluster import wait_for
 
 HEADERS = {'Content-Type': 'application/json'}
 REQUEST_FIELDS = {'id', 'running', 'finished', 'waiting', 'failed', 'is_waiting', 'is_finished', 'has_failed',

@@ -20,7 +20,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 ZABBIX_AGENT = shutil.which('zabbix_agent2') or '/usr/sbin/zabbix_agent2'
 KEY_NAME = 'restful-clients-test'

@@ -2,7 +2,7 @@
 import os
 import platform
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 SERVER_FIELDS = ['fqdn', 'hostname', 'managed', 'last_contact', 'boot_time', 'ceph_version', 'services']
 CLUSTER_SERVER_FIELDS = ['fqdn', 'hostname', 'services', 'frontend_addr', 'backend_addr', 'frontend_iface',

@@ -13,10 +13,10 @@ import uuid
 
 import pytest
 
-from tests.http_client import HttpClient
-from tests.integration.auth_support import (ANON, DENIED, PUBLIC, UNSAFE, check_readonly_everywhere, mgr_log,
-                                            route_urls)
-from tests.integration.writes_support import finished
+from tests.support.http_client import HttpClient
+from tests.support.access_checks import (ANON, DENIED, PUBLIC, UNSAFE, check_readonly_everywhere, mgr_log,
+                                         route_urls)
+from tests.support.request_polling import finished
 
 TOKEN_RE = re.compile(r'^calapi_[A-Za-z0-9_-]{43}$')
 CHALLENGE = 'Bearer realm="calamari_api", error="invalid_token"'

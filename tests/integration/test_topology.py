@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from tests.integration.cluster import RealCluster, wait_for
+from tests.support.cluster import RealCluster, wait_for
 
 
 @pytest.fixture(scope='module')

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.cluster import wait_for
-from tests.ui_tree import make_tree
+from tests.support.cluster import wait_for
+from tests.support.ui_tree import make_tree
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 POOL = 'v1-it-pool'
 DENIED_ANON = {'detail': 'Authentication credentials were not provided.'}

@@ -1,7 +1,7 @@
 """OSD PATCH, OSD flags and OSD commands on the real cluster, checked with the ceph CLI; state restored."""
 import pytest
 
-from tests.integration.writes_support import finished
+from tests.support.request_polling import finished
 
 
 @pytest.fixture

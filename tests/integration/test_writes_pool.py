@@ -2,7 +2,7 @@
 right after completion already shows the change."""
 import pytest
 
-from tests.integration.writes_support import finished, pool_detail
+from tests.support.request_polling import finished, pool_detail
 
 NAME = 'calamari-it-pool'
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from tests.integration.cluster import REPO, wait_for
+from tests.support.cluster import REPO, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, 'schemathesis.toml')

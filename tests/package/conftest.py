@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from tests.integration.cluster import LAUNCHER, RELEASE, RealCluster, wait_for
+from tests.support.cluster import LAUNCHER, RELEASE, RealCluster, wait_for
 
 NEW_DEB = os.environ.get('CALAMARI_TEST_DEB', '')
 OLD_DEB = os.environ.get('CALAMARI_TEST_OLD_DEB', '')

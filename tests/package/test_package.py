@@ -12,9 +12,9 @@ import re
 import subprocess
 from typing import List
 
-from tests.http_client import HttpClient
-from tests.integration.cluster import REPO, RealCluster
-from tests.integration.writes_support import finished
+from tests.support.http_client import HttpClient
+from tests.support.cluster import REPO, RealCluster
+from tests.support.request_polling import finished
 
 from .conftest import INSTALLED, NEW_DEB, OLD_DEB, PACKAGE
 

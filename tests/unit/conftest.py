@@ -5,27 +5,28 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-from tests import fake_ceph  # noqa: E402
+from tests.support import fake_ceph  # noqa: E402
 
 fake_ceph.install()
 
-from calamari_api.auth import Auth, Throttle  # noqa: E402
+from calamari_api.auth.sessions import Auth  # noqa: E402
+from calamari_api.auth.throttle import Throttle  # noqa: E402
 from calamari_api.module import Module  # noqa: E402
-from calamari_api.webapp import CalamariApp  # noqa: E402
-from tests.wsgi_client import WsgiClient  # noqa: E402
+from calamari_api.web.app import CalamariApp  # noqa: E402
+from tests.support.wsgi_client import WsgiClient  # noqa: E402
 
 Module._register_options('calamari_api')    # what ceph-mgr does when it loads the module
 Module._register_commands('calamari_api')
 
 ADMIN = ('admin', 'admin-password')
-# The unit tier hashes passwords in most tests: with the production scrypt parameters (auth.SCRYPT, about 0.3 s a
+# The unit tier hashes passwords in most tests: with the production scrypt parameters (auth.users.SCRYPT, about 0.3 s a
 # hash on an idle core) it took minutes.  Cheap parameters here; tests/unit/test_auth.py checks the real ones.
 TEST_SCRYPT = {'n': 2 ** 10, 'r': 8, 'p': 1}
 
 
 @pytest.fixture(autouse=True)
 def cheap_scrypt(monkeypatch):
-    monkeypatch.setattr('calamari_api.auth.SCRYPT', dict(TEST_SCRYPT))
+    monkeypatch.setattr('calamari_api.auth.users.SCRYPT', dict(TEST_SCRYPT))
 
 
 @pytest.fixture

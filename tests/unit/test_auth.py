@@ -3,10 +3,11 @@ import logging
 
 import pytest
 
-from calamari_api.auth import (Auth, Throttle, check_password, email_errors, hash_password, same_origin,
-                               username_errors)
-from calamari_api.webapp import CalamariApp
-from tests.wsgi_client import WsgiClient
+from calamari_api.auth.sessions import Auth, same_origin
+from calamari_api.auth.throttle import Throttle
+from calamari_api.auth.users import check_password, email_errors, hash_password, username_errors
+from calamari_api.web.app import CalamariApp
+from tests.support.wsgi_client import WsgiClient
 
 LOGIN = '/api/v2/auth/login/'
 LOGOUT = '/api/v2/auth/logout'
@@ -369,7 +370,7 @@ def test_expired_sessions_are_cleaned_up(web, module, clock, auth):
 
 
 def test_sessions_per_user_are_capped(web, auth, monkeypatch, clock):
-    monkeypatch.setattr('calamari_api.auth.MAX_SESSIONS_PER_USER', 3)
+    monkeypatch.setattr('calamari_api.auth.sessions.MAX_SESSIONS_PER_USER', 3)
     clients = []
     for _ in range(4):
         clients.append(logged_in(web))

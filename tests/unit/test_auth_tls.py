@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from calamari_api.module import _listen_options
-from calamari_api.server import HttpServer, check_pem_pair
-from tests.http_client import tls11_client_context
+from calamari_api.web.server import HttpServer, check_pem_pair
+from tests.support.http_client import tls11_client_context
 
 
 def make_pem(tmp_path, name='calamari-api-test'):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from calamari_api.compat import CLICommand
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 DENIED = {'detail': 'You do not have permission to perform this action.'}
 NOT_YOURS = {'detail': 'Permission denied'}

@@ -7,8 +7,8 @@ import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'bench'))
 from calamari_bench.floor import MAX_BODIES, BenchFloor, FixedBodies
-from calamari_api.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS
-from tests.integration.cluster import free_port
+from calamari_api.web.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS
+from tests.support.cluster import free_port
 
 
 def call(app, path):
@@ -63,8 +63,8 @@ def test_floor_runs_with_the_module_server_settings():
 def test_fixed_route_only_when_the_module_starts_with_its_option(module, services):
     """The benchmark's fixed-body route is routed only when the app is built with bench_fixed_body on, and never
     in the OpenAPI document."""
-    from calamari_api.webapp import CalamariApp
-    from tests.wsgi_client import WsgiClient
+    from calamari_api.web.app import CalamariApp
+    from tests.support.wsgi_client import WsgiClient
     assert WsgiClient(CalamariApp(services).wsgi).get('/api/v2/bench/fixed?size=10').status_code == 404
     module.options['bench_fixed_body'] = True
     app = CalamariApp(services)

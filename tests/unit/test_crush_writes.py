@@ -7,8 +7,8 @@ import time
 import pytest
 from calamari_api import derived
 from calamari_api.views import crush_text
-from tests import fake_ceph
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.support import fake_ceph
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 cache hits, and every authentication and role rule holds on it."""
 import pytest
 
-from calamari_api import routes
-from tests.wsgi_client import WsgiClient
+from calamari_api.web import routes
+from tests.support.wsgi_client import WsgiClient
 
 IGNORED_HEADERS = {'date'}
 
@@ -15,8 +15,7 @@ def cached_get_urls(app, fsid):
               'any_fsid': fsid}
     urls = []
     for route in routes.ROUTES:
-        handler = getattr(app.controllers[route.controller], route.method_name)
-        if route.method != 'GET' or not getattr(handler, 'cache_deps', None):
+        if route.method != 'GET' or not route.cache:
             continue
         path = route.pattern.rstrip('*')
         for name in route.param_names:

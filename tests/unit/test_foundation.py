@@ -1,6 +1,6 @@
 """The HTTP layer: dispatch, errors, fsid checks, cluster and info."""
-from calamari_api import routes
-from calamari_api.webapp import to_routes_path
+from calamari_api.web import routes
+from calamari_api.web.app import to_routes_path
 
 
 def test_cluster_list_and_detail(client, fsid):

@@ -8,13 +8,13 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from calamari_api.history import HistoryStore, decode_bucket, encode_bucket
-from calamari_api.local_metrics import (HostReading, cpu_counters, disk_counters, iostat_values, loadavg_gauges,
-                                        memory_gauges, network_counters)
-from calamari_api.sampler import HistorySampler, Rates, cluster_metrics
-from calamari_api.views import graphite as g
-from calamari_api.webapp import CalamariApp
-from tests.wsgi_client import WsgiClient
+from calamari_api.graphite.history import HistoryStore, decode_bucket, encode_bucket
+from calamari_api.graphite.host_metrics import (HostReading, cpu_counters, disk_counters, iostat_values,
+                                                loadavg_gauges, memory_gauges, network_counters)
+from calamari_api.graphite.sampler import HistorySampler, Rates, cluster_metrics
+from calamari_api.graphite import render as g
+from calamari_api.web.app import CalamariApp
+from tests.support.wsgi_client import WsgiClient
 
 NOW = 1_800_000_000.0      # a multiple of 900
 
@@ -185,7 +185,7 @@ def test_persistence_round_trip_and_chunks():
         decode_bucket({'t': 1})
 
 
-# -- local_metrics.py ---------------------------------------------------------------------------------
+# -- graphite/host_metrics.py -----------------------------------------------------------------------
 
 def test_proc_parsers():
     assert cpu_counters('cpu  10 1 5 100 2 0 1 0 0 0\ncpu0 5 1 2 50 1 0 0 0 0 0\nintr 1 2\n') == {

@@ -10,13 +10,14 @@ import time
 
 import pytest
 
-from calamari_api import auth as auth_module
-from calamari_api.auth import Auth, check_password, hash_password, needs_rehash
-from calamari_api.http import ApiRequest
+from calamari_api.auth import users as auth_users
+from calamari_api.auth.sessions import Auth
+from calamari_api.auth.users import check_password, hash_password, needs_rehash
+from calamari_api.web.http import ApiRequest
 from calamari_api.module import cert_expiry_check
-from calamari_api.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
-                                 awaits_continue, certificate_not_after, request_end, security_headers, tls_adapter,
-                                 without_expect)
+from calamari_api.web.server import (DEFAULT_TLS_CIPHERS, HttpServer, ServerConfigError, TlsSettings,
+                                     awaits_continue, certificate_not_after, request_end, security_headers,
+                                     tls_adapter, without_expect)
 from calamari_api.store import KVStore
 from calamari_api.views.config import config_objects, redacted, shown_value
 from calamari_api.views.log import DEFAULT_LOG_FOLDER, is_ceph_log_name, log_folder
@@ -263,7 +264,7 @@ def request(cookies=None):
 
 
 def test_production_scrypt_parameters(monkeypatch):
-    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
+    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 14, 'r': 8, 'p': 5})
     encoded = hash_password('correct horse')
     assert encoded.startswith('scrypt$16384$8$5$') and check_password('correct horse', encoded)
     assert not needs_rehash(encoded) and needs_rehash('scrypt$16384$8$1$c2FsdA==$ZGlnZXN0')
@@ -274,7 +275,7 @@ def test_rehash_at_login(monkeypatch):
     auth = make_auth()
     user = auth.create_user('alice', 'alice-password')
     old = user.record['password']
-    monkeypatch.setattr(auth_module, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
+    monkeypatch.setattr(auth_users, 'SCRYPT', {'n': 2 ** 11, 'r': 8, 'p': 2})     # the parameters are raised
     assert needs_rehash(old)
     with pytest.raises(Exception):
         auth.login(request(), 'alice', 'wrong-password')

@@ -6,12 +6,12 @@ import json
 import pytest
 
 from calamari_api import audit
-from calamari_api.auth import Throttle, client_key, login_keys
+from calamari_api.auth.throttle import Throttle, client_key, login_keys
 from calamari_api.command_policy import OPTION, POLICY, matching_rule, normalise, refusal, secret_option
-from calamari_api.requests import MAX_HEADLINE
-from calamari_api.webapp import CalamariApp
+from calamari_api.requests.engine import MAX_HEADLINE
+from calamari_api.web.app import CalamariApp
 from tests.unit.test_auth import LOGIN
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 # One command per row of the table (a row's family/word: a member of it); the allow rows are allowed.
 ROW_SAMPLES = {
@@ -237,7 +237,7 @@ def test_headlines_are_capped(client):
 
 
 def test_engine_caps_any_headline(services):
-    from calamari_api.requests import Delay, Operation
+    from calamari_api.requests.steps import Delay, Operation
     rid = services.requests.submit(Operation('h' * 5000, [Delay(0)]))
     assert len(services.requests.get(rid)['headline']) == MAX_HEADLINE
 

@@ -1,10 +1,10 @@
-"""Malformed requests (tests/malformed.py) against the module's real HTTP server in-process, over the fake mgr:
+"""Malformed requests (tests/support/malformed.py) against the module's real HTTP server in-process, over the fake mgr:
 a 4xx in Calamari's JSON error shape for each, never a 5xx, a hang or a stuck worker.  Short timeouts here (1 s per
 read, 3 s per request); the integration tier runs the same cases with the module's own."""
 import pytest
 
-from calamari_api.server import HttpServer
-from tests.malformed import CASES, Target, check
+from calamari_api.web.server import HttpServer
+from tests.support.malformed import CASES, Target, check
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 import pytest
 
 from calamari_api import compat, mgr_commands
-from tests.fake_ceph import HERE, freeze
+from tests.support.fake_ceph import FIXTURES, freeze
 from tests.unit.test_writes_misc import DESCRIPTIONS
 
 RELEASES = ('pacific', 'tentacle')
@@ -20,7 +20,7 @@ VOLATILE = {'version', 'stamp', 'stamp_delta', 'seq', 'last', '1min', '5min', '1
 
 
 def fixture(release: str) -> Dict[str, Any]:
-    with open(os.path.join(HERE, 'fixtures', f'mgr_commands_{release}.json')) as f:
+    with open(os.path.join(FIXTURES, f'mgr_commands_{release}.json')) as f:
         return json.load(f)
 
 

@@ -32,7 +32,7 @@ def test_no_forbidden_import_in_the_source():
 def test_importing_every_module_loads_no_pyo3_package():
     """In a fresh interpreter (the fake ceph_module, the real mgr_module), import all of calamari_api."""
     code = (
-        'import sys, pkgutil, importlib; from tests import fake_ceph; fake_ceph.install();'
+        'import sys, pkgutil, importlib; from tests.support import fake_ceph; fake_ceph.install();'
         'import calamari_api;'
         '[importlib.import_module(m.name) for m in pkgutil.walk_packages(calamari_api.__path__, "calamari_api.")];'
         'bad = [m for m in sys.modules if m.split(".")[0] in %r]; print(bad); sys.exit(1 if bad else 0)'

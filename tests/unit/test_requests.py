@@ -5,9 +5,9 @@ import threading
 
 import pytest
 
-from calamari_api.requests import (Block, Commands, Delay, Fail, Operation, RequestEngine, WaitFor,
-                                   command_steps)
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from calamari_api.requests.engine import LOST_UNKNOWN, RequestEngine
+from calamari_api.requests.steps import Block, Commands, Delay, Fail, Operation, WaitFor, command_steps
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 REQUEST_FIELDS = ['id', 'state', 'error', 'error_message', 'headline', 'status', 'requested_at', 'completed_at']
 
@@ -179,13 +179,15 @@ def test_one_small_store_key_per_request_and_reload(engine, module, services, cl
     assert keys == sorted([f'request/{done}', f'request/{running}'])
     assert all(len(module.store[k]) < 1024 for k in keys)
     assert json.loads(module.store[f'request/{running}'])['state'] == 'submitted'
-    # a new mgr: what was in flight is lost, what was finished is kept
+    # a new mgr: what was finished is kept; what was in flight, with no way to tell from the maps whether it
+    # was done (no Resume), ends in an error that says so
     fresh = RequestEngine(module, services.store, services.cluster, history=lambda: 100, timeout=lambda: 300)
     fresh.load()
     assert fresh.get(done)['error_message'] == 'boom'
+    fresh.tick()
     lost = fresh.get(running)
-    assert (lost['state'], lost['error'], lost['error_message']) == ('complete', True, 'Lost contact')
-    assert json.loads(module.store[f'request/{running}'])['error_message'] == 'Lost contact'
+    assert (lost['state'], lost['error'], lost['error_message']) == ('complete', True, LOST_UNKNOWN)
+    assert json.loads(module.store[f'request/{running}'])['error_message'] == LOST_UNKNOWN
     assert [r['id'] for r in fresh.list()] == [running, done]
 
 

@@ -19,7 +19,7 @@ def test_new_map_is_never_served_stale(client, module, services):
 
 
 def test_gzip_when_accepted_and_large(client, app):
-    from calamari_api.response_cache import Rendered
+    from calamari_api.web.response_cache import Rendered
     rendered = Rendered(list(range(2000)))
     assert gzip.decompress(rendered.gzipped) == rendered.body
     small = client.get('/api/v2/cluster', headers={'Accept-Encoding': 'gzip'})
@@ -30,7 +30,7 @@ def test_concurrent_misses_build_once():
     import threading
     import time as _time
 
-    from calamari_api.response_cache import ResponseCache
+    from calamari_api.web.response_cache import ResponseCache
     builds = []
 
     def build():

@@ -9,7 +9,7 @@ from calamari_api.restful.app import RestfulApp, basic_credentials
 from calamari_api.restful.controllers import paginate, RestfulError
 from calamari_api.restful.keys import STORE_PREFIX
 from calamari_api.restful.views import pool_update_waves
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 
 def basic(name, key):

@@ -1,6 +1,6 @@
 """What schemathesis (tests/integration/test_zz_schemathesis.py) does not do: every route of the table as an anonymous
 client and as a read-only user, in-process (the integration tier does the same on a real cluster)."""
-from tests.integration.auth_support import ANON, PUBLIC, UNSAFE, check_readonly_everywhere, route_urls
+from tests.support.access_checks import ANON, PUBLIC, UNSAFE, check_readonly_everywhere, route_urls
 
 
 def test_every_route_refuses_anonymous(anon, fsid):

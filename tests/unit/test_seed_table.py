@@ -1,7 +1,7 @@
 """Every route of the seed's endpoint table (API-REFERENCE.md §3) is in routes.py, with the same methods.
 The CRUSH routes (crush_map, crush_rule/<id>, crush_node, crush_type) and the stats routes are listed too: DESIGN.md
 calls them Calamari master's extras; routes.py serves all of them."""
-from calamari_api.routes import ROUTES
+from calamari_api.web.routes import ROUTES
 
 C = 'cluster/{fsid}'
 SEED = [

@@ -3,8 +3,8 @@ import http.client
 import os
 import threading
 
-from calamari_api.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS, HttpServer
-from tests.integration.cluster import free_port
+from calamari_api.web.server import KEEPALIVE_CONNECTIONS, WORKER_NICENESS, HttpServer
+from tests.support.cluster import free_port
 
 
 def test_workers_lower_their_priority_and_keep_connections_alive():

@@ -7,13 +7,13 @@ import logging
 
 import pytest
 
-from calamari_api import tokens as tokens_module
-from calamari_api.auth import Throttle
+from calamari_api.auth import tokens as tokens_module
+from calamari_api.auth.throttle import Throttle
+from calamari_api.auth.tokens import Tokens
 from calamari_api.openapi import build_document
-from calamari_api.tokens import Tokens
-from calamari_api.webapp import CalamariApp
+from calamari_api.web.app import CalamariApp
 from tests.unit.test_auth import ANON, DENIED
-from tests.wsgi_client import WsgiClient
+from tests.support.wsgi_client import WsgiClient
 
 INVALID = {'detail': 'Invalid token.'}
 CHALLENGE = 'Bearer realm="calamari_api", error="invalid_token"'

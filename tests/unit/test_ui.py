@@ -2,8 +2,8 @@
 here is a small stand-in: the project ships no calamari-clients file."""
 import pytest
 
-from tests.ui_tree import APPS, make_tree
-from tests.wsgi_client import WsgiClient
+from tests.support.ui_tree import APPS, make_tree
+from tests.support.wsgi_client import WsgiClient
 
 
 @pytest.fixture

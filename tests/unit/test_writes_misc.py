@@ -2,7 +2,7 @@
 import json
 
 import pytest
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 # A tiny get_command_descriptions answer (the real one lists every mon and mgr command).
 DESCRIPTIONS = {

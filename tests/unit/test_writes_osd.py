@@ -1,6 +1,6 @@
 """OSD PATCH, OSD commands and OSD flags (osd_config PATCH) over the fake mgr."""
 import pytest
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 
 @pytest.fixture

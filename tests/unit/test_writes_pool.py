@@ -1,6 +1,6 @@
 """Pool POST/PATCH/DELETE: Calamari's validation cases (API reference §5) and the commands sent."""
 import pytest
-from tests.unit.writes_support import drained, sent  # noqa: F401
+from tests.unit.drained_requests import drained, sent  # noqa: F401
 
 
 @pytest.fixture
@@ -157,7 +157,7 @@ def test_create_waits_for_the_pool_and_its_pgs(client, pools, module, mon, servi
     rid = client.post(pools, {'name': 'newpool', 'pg_num': 8}).json()['request_id']
     request = client.get(f'/api/v2/request/{rid}').json()
     assert request['state'] == 'submitted'
-    assert request['status'] == f"Waiting for OSD map epoch {module.maps['osd_map']['epoch']}"
+    assert request['status'] == "Pool 'newpool' created; waiting for PG creation (0/8)"
     add_pg_summary(module, 9, {'active+clean': 8})
     services.cluster.invalidate_all()
     services.requests.tick()
@@ -292,6 +292,24 @@ def test_integral_floats_are_integers(client, pools, module, mon):
     assert client.post(pools, {'name': 'floaty', 'pg_num': 8.0}).status_code == 202
     assert sent(module)[0]['pg_num'] == 8
     assert client.post(pools, {'name': 'floaty2', 'pg_num': 8.5}).json() == {'pg_num': ['Enter a whole number.']}
+
+
+def test_create_whose_pgs_stay_unknown_times_out_saying_the_pool_exists(client, pools, module, mon, services,
+                                                                        monkeypatch):
+    """PGs the OSDs never report (Ceph leaves them 'unknown'): at request_timeout the request fails, and its message
+    says the pool is there (a client must not take the error for "nothing was created")."""
+    module.command_handler = lambda cmd: _create_pool(module, cmd)
+    rid = client.post(pools, {'name': 'newpool', 'pg_num': 8}).json()['request_id']
+    add_pg_summary(module, 9, {'active+clean': 6, 'unknown': 2})
+    services.cluster.invalidate_all()
+    services.requests.tick()
+    assert client.get(f'/api/v2/request/{rid}').json()['state'] == 'submitted'
+    later = services.requests.clock() + 10 ** 5
+    monkeypatch.setattr(services.requests, 'clock', lambda: later)
+    services.requests.tick()
+    request = client.get(f'/api/v2/request/{rid}').json()
+    assert request['error'] and request['error_message'] == \
+        "Timed out (Pool 'newpool' created; waiting for PG creation (6/8))"
 
 
 @pytest.mark.parametrize('name', ['a\x00b', 'tab\there', 'del\x7f'])

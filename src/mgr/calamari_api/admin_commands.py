@@ -9,15 +9,19 @@ import json
 import os
 import subprocess
 import tempfile
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from mgr_module import HandleCommandResult
 
-from .auth import NO_ROLE, ROLES
+from .auth.users import NO_ROLE, ROLES
 from .cluster import isoformat
 from .compat import cli_read_command, cli_write_command
-from .server import check_pem_pair
+from .web.server import check_pem_pair
 from .version import VERSION
+
+if TYPE_CHECKING:
+    from .auth.users import User
+    from .module import Module
 
 PREFIX = 'calamari-api'
 
@@ -54,7 +58,7 @@ def user_list(mgr) -> HandleCommandResult:
     return HandleCommandResult(0, json.dumps(users), '')
 
 
-def _find(mgr: Any, username: str) -> Any:
+def _find(mgr: 'Module', username: str) -> Optional['User']:
     return mgr.services.auth.user_by_name(username)
 
 
@@ -165,7 +169,7 @@ def set_ssl_certificate_key(mgr, inbuf: Optional[str] = None) -> HandleCommandRe
     return HandleCommandResult(0, '', 'SSL certificate key updated' + _pair_warning(mgr))
 
 
-def _pair_warning(mgr: Any) -> str:
+def _pair_warning(mgr: 'Module') -> str:
     cert, key = mgr.get_store('crt'), mgr.get_store('key')
     if not cert or not key:
         return ' (set the other half too: set-ssl-certificate / set-ssl-certificate-key)'
@@ -207,3 +211,44 @@ def history_status(mgr: Any) -> HandleCommandResult:
 def version(mgr) -> HandleCommandResult:
     """Show the calamari_api version this mgr runs (the package's, once the mgr restarted after an upgrade)"""
     return HandleCommandResult(0, VERSION, '')
+
+
+@cli_write_command(f'{PREFIX} cluster-add')
+def cluster_add(mgr, url: str, tls_name: str = '', inbuf: Optional[str] = None) -> HandleCommandResult:
+    """Add (or update: a new URL, token or CA) a member cluster: its calamari_api URL; -i <file> holds an API
+    token made there, then optionally its CA certificate (PEM); --tls-name: the name its certificate carries,
+    when not the URL's host"""
+    from .members import MemberError, parse_member_input
+    members = mgr.services.members
+    try:
+        token, ca = parse_member_input(inbuf)
+        record = members.probe(url, token, ca=ca, tls_name=tls_name)
+    except ValueError as e:
+        return _err(str(e))
+    except MemberError as e:
+        return _err(str(e), -errno.EHOSTUNREACH)
+    if record['fsid'] == mgr.services.cluster.fsid:
+        return _err(f'{record["url"]} serves this cluster ({record["fsid"]}), not another one')
+    try:
+        added = members.add(record)
+    except ValueError as e:
+        return _err(str(e), -errno.ENOSPC)
+    verb = 'added' if added else 'updated'
+    return HandleCommandResult(0, json.dumps({k: record.get(k) for k in ('fsid', 'name', 'url', 'release')}),
+                               f"Cluster {record.get('name')} ({record['fsid']}) {verb}")
+
+
+@cli_read_command(f'{PREFIX} cluster-ls')
+def cluster_ls(mgr) -> HandleCommandResult:
+    """List the member clusters: URL, fsid, name, release, reachable, last contact (never the token)"""
+    members = [dict(m, last_contact=isoformat(m['last_contact']) if m['last_contact'] else None)
+               for m in mgr.services.members.public()]
+    return HandleCommandResult(0, json.dumps(members), '')
+
+
+@cli_write_command(f'{PREFIX} cluster-rm')
+def cluster_rm(mgr, fsid: str) -> HandleCommandResult:
+    """Remove a member cluster (its token is forgotten here; revoke it on the member)"""
+    if not mgr.services.members.remove(fsid):
+        return _err(f'Cluster {fsid} is not a member', -errno.ENOENT)
+    return HandleCommandResult(0, '', f'Cluster {fsid} removed')

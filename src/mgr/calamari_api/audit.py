@@ -14,7 +14,10 @@ finishes.  Never in a line: a body, a query string, a password, a token, a key o
 CLI command (``cmd`` shows the command's prefix and only the arguments named in ``SHOWN_ARGS``; the others appear
 as ``name=?``).  Values are quoted, printable and capped (``MAX_VALUE``)."""
 import logging
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,7 @@ class Audit:
         self.write(request_line(who, addr, request_id, headline, error), WARN if error is not None else INFO)
 
 
-def mgr_cluster_log(mgr: Any) -> Callable[[str, int, str], None]:
+def mgr_cluster_log(mgr: 'MgrModule') -> Callable[[str, int, str], None]:
     """The mgr's ``cluster_log`` with a plain int priority (it takes a ClusterLogPrio on both releases)."""
     def write(channel: str, priority: int, message: str) -> None:
         mgr.cluster_log(channel, mgr.ClusterLogPrio(priority), message)

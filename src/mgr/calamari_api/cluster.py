@@ -4,7 +4,10 @@ import json
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Tuple
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 # What each mgr notification makes stale.  Sources with no notification of their own also expire
 # after MAX_AGE seconds, so nothing is served older than that.
@@ -28,6 +31,8 @@ SOURCES = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata', 'mon_map'
 # Sources the module keeps itself in its KV store (changed with touch()): the CRUSH rule sizes a release without
 # them in CRUSH still shows (compat.RULE_SIZE_DEFAULTS).
 STORE_SOURCES = ('crush_rule_sizes',)
+OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')     # what the OSD map views read
+RULE_DEPS = OSD_MAP_DEPS + ('crush_rule_sizes',)
 
 
 def isoformat(ts: float) -> str:
@@ -43,7 +48,7 @@ class ClusterState:
     called from ``notify()`` and is O(1).
     """
 
-    def __init__(self, mgr: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, mgr: 'MgrModule', clock: Callable[[], float] = time.time) -> None:
         self._mgr = mgr
         self._clock = clock
         self._lock = threading.Lock()

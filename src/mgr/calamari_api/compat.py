@@ -34,7 +34,7 @@ def crush_has_rule_sizes(crush: Any) -> bool:
 
 
 # -- perf counters ------------------------------------------------------------------------------------------
-def latest_counter(mgr: Any, svc_type: str, svc_id: str, path: str) -> Optional[Tuple[float, ...]]:
+def latest_counter(mgr: mgr_module.MgrModule, svc_type: str, svc_id: str, path: str) -> Optional[Tuple[float, ...]]:
     """The newest (timestamp, value[, count]) the mgr holds for one daemon's counter, or None.
 
     Pacific: ``get_latest_counter(type, id, path)``.  Tentacle: that name takes labeled counters (five
@@ -86,7 +86,7 @@ def osd_perf_stats(perf_stat: Dict[str, Any]) -> Dict[str, Any]:
 RESTFUL_MODULE_SHIPPED = os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(mgr_module.__file__)), 'restful'))
 
 
-def all_perf_counters(mgr: Any) -> Any:
+def all_perf_counters(mgr: mgr_module.MgrModule) -> Any:
     """Every daemon's (unlabeled) perf counters, {"osd.0": {path: schema + value}}, as restful's ``/perf`` gave them.
 
     Pacific: ``get_all_perf_counters()``.  Tentacle: ``get_unlabeled_perf_counters()`` (the same shape;

@@ -9,16 +9,20 @@ import os
 import subprocess
 import tempfile
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
+from .cluster import OSD_MAP_DEPS, RULE_DEPS
 from .compat import RULE_SIZE_DEFAULTS
 from .views import config as config_views
 from .views.crush import with_kept_sizes
 from .views.crush_text import exact_weights
 from .views.osd import OsdMapView
 
-OSD_MAP_DEPS = ('osd_map', 'osd_map_tree', 'osd_map_crush', 'osd_metadata')
-RULE_DEPS = OSD_MAP_DEPS + ('crush_rule_sizes',)
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from .cluster import ClusterState
+    from .services import Services
+
 MON_TIMEOUT = 5.0
 CRUSHTOOL_TIMEOUT = 10.0
 
@@ -31,24 +35,24 @@ class CrushCompileError(Exception):
     """``crushtool -c`` refused the text (the message is crushtool's)."""
 
 
-def osd_map_view(cluster: Any) -> OsdMapView:
+def osd_map_view(cluster: 'ClusterState') -> OsdMapView:
     return cluster.derived('osd_map_view', OSD_MAP_DEPS, lambda: OsdMapView(
         *(cluster.source(name) for name in OSD_MAP_DEPS)))
 
 
-def crush_rules(cluster: Any) -> List[Dict[str, Any]]:
+def crush_rules(cluster: 'ClusterState') -> List[Dict[str, Any]]:
     """The rule objects, with the kept sizes where CRUSH has none (compat.RULE_SIZE_DEFAULTS)."""
     return cluster.derived('crush_rules', RULE_DEPS, lambda: with_kept_sizes(
         osd_map_view(cluster).rules, cluster.source('crush_rule_sizes'), RULE_SIZE_DEFAULTS))
 
 
-def mon_query(services: Any, command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:
+def mon_query(services: 'Services', command: Dict[str, Any], timeout: float = MON_TIMEOUT) -> Tuple[int, str, str]:
     """A read-only mon command with a timeout (``MgrModule.mon_command`` waits forever without quorum), sent by
     the module's query thread (mon_queries.py).  Returns (-110, '', 'timed out') when the mon does not answer."""
     return services.mon_queries.query(command, timeout)
 
 
-def _json_query(services: Any, command: Dict[str, Any]) -> Optional[Any]:
+def _json_query(services: 'Services', command: Dict[str, Any]) -> Optional[Any]:
     r, outb, _ = mon_query(services, dict(command, format='json'))
     if r != 0:
         return None
@@ -58,13 +62,13 @@ def _json_query(services: Any, command: Dict[str, Any]) -> Optional[Any]:
         return None
 
 
-def quorum_status(services: Any) -> Optional[Dict[str, Any]]:
+def quorum_status(services: 'Services') -> Optional[Dict[str, Any]]:
     """``quorum_status`` (a mon command), cached until the monmap or mon_status changes; None if unanswered."""
     return services.cluster.derived('quorum_status', ('mon_map', 'mon_status'),
                                     lambda: _json_query(services, {'prefix': 'quorum_status'}))
 
 
-def effective_config(services: Any) -> Optional[Dict[str, str]]:
+def effective_config(services: 'Services') -> Optional[Dict[str, str]]:
     """The configuration the mons act on, as well as a mgr module can know it (see views/config.py).
     ``config dump`` is a mon round trip, so the result is cached for as long as the ``config`` source
     (at most 10 s)."""
@@ -79,7 +83,7 @@ def effective_config(services: Any) -> Optional[Dict[str, str]]:
     return cluster.derived('effective_config', ('config',), build)
 
 
-def _mon_entity(cluster: Any) -> str:
+def _mon_entity(cluster: 'ClusterState') -> str:
     name = (cluster.source('mon_status') or {}).get('name')
     if not name:
         mons = (cluster.source('mon_map') or {}).get('mons') or [{}]
@@ -87,7 +91,7 @@ def _mon_entity(cluster: Any) -> str:
     return f'mon.{name}'
 
 
-def _mon_values(mgr: Any, names: Any, mon_entity: str) -> Dict[str, Any]:
+def _mon_values(mgr: 'MgrModule', names: Any, mon_entity: str) -> Dict[str, Any]:
     mgr_entity = f'mgr.{mgr.get_mgr_id()}'
     values: Dict[str, Any] = {}
     for name in names:
@@ -101,12 +105,12 @@ def _mon_values(mgr: Any, names: Any, mon_entity: str) -> Dict[str, Any]:
     return values
 
 
-def fetch_crush_binary(mgr: Any, timeout: float = MON_TIMEOUT) -> bytes:
+def fetch_crush_binary(mgr: 'MgrModule', timeout: float = MON_TIMEOUT) -> bytes:
     """``osd getcrushmap`` through librados (``send_command`` truncates binary output at the first NUL)."""
     return fetch_crush_versioned(mgr, timeout)[0]
 
 
-def fetch_crush_versioned(mgr: Any, timeout: float = MON_TIMEOUT) -> Tuple[bytes, Optional[int]]:
+def fetch_crush_versioned(mgr: 'MgrModule', timeout: float = MON_TIMEOUT) -> Tuple[bytes, Optional[int]]:
     """The binary CRUSH map and its version (``osd getcrushmap`` prints it in outs), for ``prior_version``."""
     box: Dict[str, Any] = {}
 
@@ -186,7 +190,7 @@ def decompile_crush(binary: bytes, timeout: float = CRUSHTOOL_TIMEOUT) -> str:
     return _crushtool(['-d', '{}'], binary, timeout, '-d').decode('utf-8', 'replace')
 
 
-def crush_map_text(services: Any) -> str:
+def crush_map_text(services: 'Services') -> str:
     """The decompiled CRUSH map, fetched and decompiled once per OSD map change.
     Raises CrushMapUnavailable (not cached, so the next request tries again)."""
     return services.cluster.derived('crush_map_text', ('osd_map',),

@@ -9,9 +9,14 @@ import logging
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Set
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Optional, Set
 
 from .views import events as views
+
+if TYPE_CHECKING:
+    from .cluster import ClusterState
+    from .hosts import Hosts
+    from .store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +59,7 @@ def chunk_key(number: int) -> str:
 class EventLog:
     """Bounded, persisted event history.  ``emit`` is safe from any thread and never touches the store."""
 
-    def __init__(self, store: Any, capacity: Callable[[], int], clock: Callable[[], float] = time.time,
+    def __init__(self, store: 'KVStore', capacity: Callable[[], int], clock: Callable[[], float] = time.time,
                  on_change: Callable[[], None] = lambda: None) -> None:
         self._store = store
         self._on_change = on_change         # the event list changed (cached responses of it are stale)
@@ -128,12 +133,15 @@ class EventLog:
         self._on_emit = on_emit
 
     def emit(self, severity: str, message: str, fsid: Optional[str] = None, fqdn: Optional[str] = None,
-             service_type: Optional[str] = None, service_id: Optional[str] = None) -> Event:
-        """Record one event.  ``severity`` is a name (CRITICAL, ERROR, WARNING, RECOVERY, INFO)."""
+             service_type: Optional[str] = None, service_id: Optional[str] = None,
+             when: Optional[float] = None) -> Event:
+        """Record one event.  ``severity`` is a name (CRITICAL, ERROR, WARNING, RECOVERY, INFO); ``when``: its
+        time if not now (a request's completion time)."""
         number = SEVERITIES[severity] if isinstance(severity, str) else int(severity)
         with self._lock:
-            event = Event(self._next_seq, self._clock(), number, str(message)[:MAX_MESSAGE], fsid, fqdn,
-                          service_type, None if service_id is None else str(service_id))
+            event = Event(self._next_seq, self._clock() if when is None else when, number,
+                          str(message)[:MAX_MESSAGE], fsid, fqdn, service_type,
+                          None if service_id is None else str(service_id))
             self._next_seq += 1
             self._events.append(event)
             self._dirty.add(event.seq // CHUNK_SIZE)
@@ -190,7 +198,7 @@ class EventGenerator:
     last-seen summary is persisted (``event_state``) so a new mgr neither re-announces nor repeats events.
     """
 
-    def __init__(self, log_: EventLog, cluster: Any, hosts: Any, store: Any,
+    def __init__(self, log_: EventLog, cluster: 'ClusterState', hosts: 'Hosts', store: 'KVStore',
                  clock: Callable[[], float] = time.time) -> None:
         self.log = log_
         self._cluster = cluster

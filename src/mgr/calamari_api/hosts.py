@@ -11,12 +11,17 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from .cluster import isoformat
 from .compat import latest_counter
 from .views.events import quorum_summary
 from .views.server import Host, build_hosts, running_sets
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from .cluster import ClusterState
+    from .store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ class KeyStateError(Exception):
 
 
 class Hosts:
-    def __init__(self, mgr: Any, cluster: Any, store: Any, option: Callable[[str], Any],
+    def __init__(self, mgr: 'MgrModule', cluster: 'ClusterState', store: 'KVStore', option: Callable[[str], Any],
                  clock: Callable[[], float] = time.time) -> None:
         self._mgr = mgr
         self._cluster = cluster

@@ -12,9 +12,12 @@ dump``) are the mon's on Pacific and Tentacle alike.  Every other command gets N
 below turn those maps into the CLI's JSON.  Only JSON formats are answered (the CLI's plain text is not)."""
 import errno
 import json
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from . import compat
+
+if TYPE_CHECKING:
+    from .services import Services
 
 JSON_FORMATS = ('json', 'json-pretty')
 Result = Tuple[int, Any, str]           # (return code, value to print as JSON or None, outs)
@@ -107,7 +110,7 @@ def source_names() -> List[str]:
 
 
 # -- the edge: read the maps, convert ------------------------------------------------------------------------
-def answer(services: Any, command: Dict[str, Any],
+def answer(services: 'Services', command: Dict[str, Any],
            shape: compat.CliShape = compat.RUNNING_CLI_SHAPE) -> Optional[Tuple[int, str, str]]:
     """(r, outb, outs) for a mgr-served command this module reproduces, None for anything else (send it to the
     mon).  ``command`` is a mon-command dict (``prefix``, ``format``, its arguments); ``shape``: the release

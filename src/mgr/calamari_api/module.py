@@ -1,18 +1,21 @@
 """ceph-mgr glue: options, lifecycle, notifications and CLI registration.  The work is done elsewhere:
-``webapp`` (HTTP), ``services`` (state), ``admin_commands`` (CLI)."""
+``web`` (HTTP), ``services`` (state), ``admin_commands`` (CLI)."""
 import json
 import logging
 import threading
 import time
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, NamedTuple, Optional, Tuple
 
 from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
 from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
-from .server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
+from .web.server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
     TlsSettings, public_uri
+
+if TYPE_CHECKING:
+    from .services import Services
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
@@ -62,6 +65,9 @@ OPTIONS = [
     Option(name='bench_fixed_body', type='bool', default=False,
            desc='benchmark only: at the next start of the module, also route GET /api/v2/bench/fixed (a fixed-size '
                 'body through the full path; not in the OpenAPI document)'),
+    Option(name='fault_kill_at', type='str', default='',
+           desc='test only: "<mgr name>:<point>" SIGKILLs that mgr at a point of the request engine (accepted, '
+                'stored, between_steps, before_send); empty: off'),
 ]
 
 
@@ -69,13 +75,13 @@ NO_CERT = 'ssl is on but no certificate is configured: run "ceph calamari-api cr
           '(or set-ssl-certificate and set-ssl-certificate-key), or set mgr/calamari_api/ssl to false'
 
 
-def _tls_pem(mgr: Any) -> Optional[Tuple[str, str]]:
+def _tls_pem(mgr: MgrModule) -> Optional[Tuple[str, str]]:
     """The certificate and key from the KV store (keys 'crt' and 'key'), or None if either is missing."""
     cert, key = mgr.get_store('crt'), mgr.get_store('key')
     return (cert, key) if cert and key else None
 
 
-def _tls_settings(mgr: Any) -> Optional[TlsSettings]:
+def _tls_settings(mgr: MgrModule) -> Optional[TlsSettings]:
     """The TLS the server is started with: the stored certificate and key, the options; None without both."""
     pem = _tls_pem(mgr)
     if pem is None:
@@ -108,7 +114,7 @@ class ListenOptions(NamedTuple):
     restful: Optional[Tuple[str, int, bool, bool]] = None   # restful's listener (addr, port, ssl, restful's cert)
 
 
-def _listen_options(mgr: Any) -> ListenOptions:
+def _listen_options(mgr: MgrModule) -> ListenOptions:
     addr = mgr.get_localized_module_option('server_addr', mgr.get_module_option('server_addr'))
     port = mgr.get_localized_module_option('server_port', mgr.get_module_option('server_port'))
     restful = None
@@ -134,7 +140,7 @@ class Module(MgrModule):
         super().__init__(*args, **kwargs)
         self._stop = threading.Event()
         self._restart = threading.Event()
-        self._services: Optional[Any] = None
+        self._services: Optional['Services'] = None
         self._ready = threading.Event()
         self._listening: Optional[ListenOptions] = None
         self._listen_lock = threading.Lock()     # the options read and the restart flag cleared together
@@ -158,7 +164,7 @@ class Module(MgrModule):
         return True, ''
 
     @property
-    def services(self) -> Any:
+    def services(self) -> 'Services':
         if self._services is None:
             from .services import Services
             self._services = Services(self, self.get_module_option)
@@ -166,7 +172,7 @@ class Module(MgrModule):
 
     # -- lifecycle ------------------------------------------------------------------------------
     def serve(self) -> None:
-        from .webapp import CalamariApp
+        from .web.app import CalamariApp
         app = CalamariApp(self.services)
         self.services.start()
         self._ready.set()

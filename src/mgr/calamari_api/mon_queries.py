@@ -10,9 +10,12 @@ import json
 import threading
 import time
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from mgr_module import CommandResult
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 
 def command_json(command: Dict[str, Any]) -> str:
@@ -29,7 +32,7 @@ STOPPED = (-108, '', 'the module is stopping')
 
 
 class MonQueries:
-    def __init__(self, mgr: Any, grace: float = STOP_GRACE) -> None:
+    def __init__(self, mgr: 'MgrModule', grace: float = STOP_GRACE) -> None:
         self._mgr = mgr
         self._grace = grace
         self._cond = threading.Condition()

@@ -1,5 +1,8 @@
-"""The OpenAPI 3 document, generated from the route table (routes.py) and the field declarations
-(schemas.py), so it cannot drift from what the dispatcher serves.
+"""The OpenAPI 3 document, generated from the route table (web/routes.py: each row says its statuses, bodies and
+query parameters) and the field declarations (schemas.py), so it cannot drift from what the dispatcher serves.
+Every operation may also answer the statuses in COMMON, every authenticated one those in AUTHENTICATED, every one
+with path parameters a 404 (an unknown fsid, or a value outside the parameter's pattern), and every one answering a
+request id a "429-in-flight".
 
     python3 -m calamari_api.openapi > openapi.json     (from src/mgr, for packaging)
 """
@@ -8,103 +11,10 @@ import json
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import routes as route_table
-from .schemas import MODIFY_NEEDS_BODY, RESOURCES, any_case, request_schema, response_schema
+from .web import routes as route_table
+from .hub import MERGED, MISSING_HEADER
+from .schemas import MODIFY_NEEDS_BODY, RESOURCES, request_schema, response_schema
 from .version import VERSION
-
-# What each action answers with: (success status, body, the error statuses of its own).  ``body`` is a resource name,
-# "[resource]" for a list, "page[resource]" for the pagination envelope, "any" for pass-through JSON, None for an
-# empty body.  Own statuses: 304 (nothing to change), 404 (no such object; "404-empty": with an empty body),
-# 409 (conflict), 415 (wrong media type), "503-empty" (another host's logs: Calamari's empty 503), 429 (auth/login's
-# lockout); every action answering a request id may also answer "429-in-flight".
-# Every operation may also answer the statuses in COMMON, every authenticated one those in AUTHENTICATED, every one
-# with path parameters a 404 (an unknown fsid, or a value outside the parameter's pattern).
-OPERATIONS: Dict[str, Tuple[int, Optional[str], str]] = {
-    'auth.login_form': (200, 'any', ''), 'auth.login': (200, 'any', '401 429'), 'auth.logout': (200, 'any', ''),
-    'info.get': (200, 'info', ''), 'info.openapi': (200, 'any', ''), 'info.api_root': (200, 'any', ''),
-    'grains.local': (200, 'any', ''), 'grains.server': (200, 'any', '404-empty'),
-    'user.list': (200, '[user]', ''), 'user.create': (201, 'user', ''), 'user.get': (200, 'user', '404'),
-    'user.update': (200, 'user', '404'), 'user.delete': (204, None, '404'),
-    'cluster.list': (200, '[cluster]', ''), 'cluster.get': (200, 'cluster', '404-empty'),
-    'cluster.forget': (204, None, '404-empty'),
-    'request.list': (200, 'page[request]', ''), 'request.get': (200, 'request', '404'),
-    'request.cancel': (200, 'request', '404'),
-    'crush.map_text': (200, 'any', ''), 'crush.rule_sets': (200, 'any', ''), 'crush.rules': (200, '[crush_rule]', ''),
-    'crush.rule': (200, 'crush_rule', '404'), 'crush.nodes': (200, '[crush_node]', ''),
-    'crush.node': (200, 'crush_node', '404'), 'crush.types': (200, '[crush_type]', ''),
-    'crush.type': (200, 'crush_type', '404'),
-    'crush.create_node': (202, 'request_id', '404 409'), 'crush.update_node': (202, 'request_id', '304 404 409'),
-    'crush.delete_node': (202, 'request_id', '404 409'), 'crush.create_rule': (202, 'request_id', '409'),
-    'crush.update_rule': (202, 'request_id', '304 404 409'), 'crush.delete_rule': (202, 'request_id', '404 409'),
-    'crush.replace_map': (200, 'request_id', '415'),
-    'pool.list': (200, 'any', ''), 'pool.create': (202, 'request_id', '409'), 'pool.get': (200, 'pool', '404'),
-    'pool.update': (202, 'request_id', '404 409'), 'pool.delete': (202, 'request_id', '404'),
-    'stats.pools': (200, '[pool_stats]', ''), 'stats.pool': (200, 'pool_stats', '404'),
-    'stats.totals': (200, 'cluster_stats', ''),
-    'osd.list': (200, '[osd]', ''), 'osd.implemented_commands': (200, 'any', ''), 'osd.get': (200, 'osd', '404'),
-    'osd.update': (202, 'request_id', '304 404'), 'osd.valid_commands': (200, 'any', '404'),
-    'osd.validate_command': (200, 'any', '404'), 'osd.apply_command': (202, 'request_id', ''),
-    'osd_config.get': (200, 'osd_config', ''), 'osd_config.update': (202, 'request_id', '304'),
-    'mon.list': (200, '[mon]', ''), 'mon.get': (200, 'mon', '404'), 'mon.status': (200, 'any', '404'),
-    'sync_object.list': (200, 'any', ''), 'sync_object.get': (200, 'any', '404'),
-    'config.list': (200, '[config_setting]', ''), 'config.get': (200, 'config_setting', '404'),
-    'log.cluster_tail': (200, 'log_tail', ''), 'log.server_files': (200, 'any', '503-empty'),
-    'log.server_tail': (200, 'log_tail', '404 503-empty'),
-    'cli.run': (200, 'cli_result', ''),
-    'server.list': (200, '[server]', ''), 'server.get': (200, 'server', '404'), 'server.forget': (204, None, '404'),
-    'server.cluster_list': (200, '[cluster_server]', ''), 'server.cluster_get': (200, 'cluster_server', '404'),
-    'debug_job.submit': (202, 'request_id', ''),
-    'key.list': (200, '[key]', ''), 'key.bulk_update': (204, None, '404'), 'key.bulk_delete': (204, None, '404'),
-    'key.get': (200, 'key', '404'), 'key.update': (204, None, '404'), 'key.delete': (204, None, '404'),
-    'event.list': (200, 'page[event]', ''), 'event.cluster_list': (200, 'page[event]', ''),
-    'event.server_list': (200, 'page[event]', ''),
-    # v1 (Calamari 1.3, for its dashboard and admin apps): shapes in views/v1.py; the OSD list is 202 [] while the
-    # mgr has no PG states yet, as Calamari answered
-    'cluster.v1_list': (200, 'any', ''), 'cluster.v1_get': (200, 'any', ''), 'health.report': (200, 'any', ''),
-    'health.counters': (200, 'any', ''), 'stats.space': (200, 'any', ''), 'osd.v1_list': (200, 'any', '202-no-pgs'),
-    'osd.v1_get': (200, 'any', '404'), 'pool.v1_list': (200, 'any', ''), 'pool.v1_get': (200, 'any', '404'),
-    'server.v1_cluster_list': (200, 'any', ''),
-    # outside /api (routes.ROOT), so not in the document: graphite's render and find, the web apps
-    'graphite.render': (200, 'any', ''), 'graphite.find': (200, 'any', ''), 'ui.root': (302, None, ''),
-    'ui.app': (200, 'any', ''),
-}
-# Request bodies: action -> (resource, create | modify | replace); PUT of a user replaces it (both fields required).
-BODIES: Dict[str, Tuple[str, str]] = {
-    'auth.login': ('login', 'create'), 'user.create': ('user', 'create'), 'user.update': ('user', 'modify'),
-    'pool.create': ('pool', 'create'), 'pool.update': ('pool', 'modify'), 'osd.update': ('osd', 'modify'),
-    'osd_config.update': ('osd_config', 'modify'), 'cli.run': ('cli_command', 'create'),
-    'debug_job.submit': ('debug_job', 'create'), 'key.update': ('key', 'modify'),
-    'crush.create_node': ('crush_node', 'create'), 'crush.update_node': ('crush_node', 'modify'),
-    'crush.create_rule': ('crush_rule', 'create'), 'crush.update_rule': ('crush_rule', 'modify'),
-}
-KEY_ITEM = {'type': 'object', 'required': ['id'], 'properties': {'id': {'type': 'string'}}}
-# Bodies that are not one resource's fields.
-OTHER_BODIES: Dict[str, Tuple[bool, Dict[str, Any]]] = {
-    'key.bulk_update': (True, {'type': 'array', 'items': {
-        'type': 'object', 'required': ['id', 'status'], 'properties': {
-            'id': {'type': 'string'}, 'status': {'type': 'string', 'enum': ['accepted', 'rejected']}}}}),
-    'key.bulk_delete': (True, {'type': 'array', 'items': KEY_ITEM}),
-    'pool.delete': (False, {'description': 'any JSON (Calamari\'s UI sends {"id": N}); ignored'}),
-}
-# An empty value of these parameters means the default, as a parameter left out (Calamari's paginator ignored it).
-EMPTY = {'type': 'string', 'maxLength': 0}
-PAGE = [('page', False, {'anyOf': [{'type': 'integer', 'minimum': 1}, {'type': 'string', 'enum': ['last', '']}]},
-         'page number (1-based) or "last"; past the last page is a 400; empty: the first'),
-        ('page_size', False, {'anyOf': [{'type': 'integer', 'minimum': 1, 'maximum': 1000}, EMPTY]},
-         'items per page (default 10, also when empty)')]
-SEVERITY = ('severity', False, {'type': 'string', 'pattern': any_case('', 'CRITICAL', 'ERROR', 'WARNING', 'RECOVERY',
-                                                                      'INFO')},
-            'this severity or worse (any letter case; default INFO)')
-QUERY: Dict[str, List[Tuple[str, bool, Dict[str, Any], str]]] = {
-    'request.list': PAGE + [('state', False, {'type': 'string', 'enum': ['submitted', 'complete']}, '')],
-    'event.list': PAGE + [SEVERITY], 'event.cluster_list': PAGE + [SEVERITY], 'event.server_list': PAGE + [SEVERITY],
-    'log.cluster_tail': [('lines', False, {'type': 'integer', 'minimum': 1, 'maximum': 10000}, 'default 40')],
-    'log.server_tail': [('lines', False, {'type': 'integer', 'minimum': 1, 'maximum': 10000}, 'default 40')],
-    'osd.list': [('pool', False, {'anyOf': [{'type': 'integer'}, EMPTY]},
-                  'only OSDs this pool\'s CRUSH rule can use (empty: every OSD)'),
-                 ('id__in[]', False, {'type': 'array', 'items': {'type': 'integer'}}, 'only these OSD ids')],
-    'pool.list': [('defaults', False, {}, 'a presence flag: the defaults for a new pool instead of the pools')],
-}
 
 DETAIL = {'$ref': '#/components/schemas/detail'}
 ERROR = {'$ref': '#/components/schemas/error'}
@@ -142,7 +52,8 @@ RESPONSES: Dict[str, Dict[str, Any]] = {
                   DETAIL),
     '429-in-flight': _error('This user or token has as many unfinished requests as max_requests_in_flight allows '
                             '(Retry-After)', DETAIL),
-    '503': _error('The cluster cannot answer right now, or this mgr is a standby', ERROR),
+    '503': _error('The cluster cannot answer right now, this mgr is a standby, or a member cluster (see '
+                  '"Several clusters" in the README) did not answer in time', ERROR),
     '503-empty': {'description': 'Only the host of the active mgr serves its logs (an empty body, as in Calamari '
                                  'when no minion could)'},
 }
@@ -167,7 +78,7 @@ SECURITY_SCHEMES = {
 REQUEST_LINKS = {'GetRequest': ('request.get', {'request_id': '$response.body#/request_id'}),
                  'CancelRequest': ('request.cancel', {'request_id': '$response.body#/request_id'})}
 LINKS: Dict[str, Dict[str, Tuple[str, Dict[str, str]]]] = dict(
-    {action: REQUEST_LINKS for action, (_, body, _own) in OPERATIONS.items() if body == 'request_id'},
+    {route.action: REQUEST_LINKS for route in route_table.ROUTES if route.body == 'request_id'},
     **{'user.create': {'GetUser': ('user.get', {'user_id': '$response.body#/id'}),
                        'UpdateUser': ('user.update', {'user_id': '$response.body#/id'}),
                        'DeleteUser': ('user.delete', {'user_id': '$response.body#/id'})}})
@@ -214,7 +125,7 @@ def operation_id(version: str, route: route_table.Route) -> str:
 
 
 def _responses(route: route_table.Route) -> Dict[str, Any]:
-    status, body, own = OPERATIONS[route.action]
+    status, body, own = route.status, route.body, route.errors
     success: Dict[str, Any] = {'description': 'Success' if status < 300 else 'Accepted as a tracked request'}
     schema = _body_schema(body)
     if schema is not None:
@@ -224,6 +135,10 @@ def _responses(route: route_table.Route) -> Dict[str, Any]:
         codes.append('429-in-flight')     # every write that becomes a tracked request (requests.TooManyInFlight)
     if route.param_names and '404-empty' not in codes:
         codes.append('404')         # an unknown fsid; any path value outside its pattern matches no route
+    if route.action in MERGED:
+        success['headers'] = {MISSING_HEADER: {
+            'description': 'with member clusters: the fsids (comma-separated) of the members that could not be '
+                           'asked, whose items are missing', 'schema': {'type': 'string'}}}
     responses: Dict[str, Any] = {str(status): success}
     for code in sorted(set(codes)):
         responses[code[:3]] = dict(RESPONSES[code])
@@ -245,7 +160,7 @@ def _operation(route: route_table.Route, version: str, controllers: Optional[Dic
     responses = _responses(route)
     links = _links(route, version)
     if links:
-        responses[str(OPERATIONS[route.action][0])]['links'] = links
+        responses[str(route.status)]['links'] = links
     operation: Dict[str, Any] = {'operationId': operation_id(version, route), 'summary': route.action,
                                  'tags': [route.controller], 'responses': responses}
     description = _description(controllers, route)
@@ -256,20 +171,16 @@ def _operation(route: route_table.Route, version: str, controllers: Optional[Dic
               for name in route.param_names]
     params += [dict({'name': name, 'in': 'query', 'required': required, 'schema': schema},
                     **({'description': text} if text else {}))
-               for name, required, schema, text in QUERY.get(route.action, [])]
+               for name, required, schema, text in route.query]
     if params:
         operation['parameters'] = params
-    if route.action in BODIES:
-        resource, mode = BODIES[route.action]
-        if route.method == 'PUT':
-            mode = 'replace'
+    if isinstance(route.request, route_table.Fields):
+        resource, mode = route.request
         operation['requestBody'] = {'required': mode != 'modify' or resource in MODIFY_NEEDS_BODY,
                                     'content': {'application/json': {'schema': request_schema(resource, mode)}}}
-    elif route.action in OTHER_BODIES:
-        required, schema = OTHER_BODIES[route.action]
-        operation['requestBody'] = {'required': required, 'content': {'application/json': {'schema': schema}}}
-    elif route.action == 'crush.replace_map':
-        operation['requestBody'] = {'required': True, 'content': {'text/plain': {'schema': {'type': 'string'}}}}
+    elif isinstance(route.request, route_table.Body):
+        required, schema, media = route.request
+        operation['requestBody'] = {'required': required, 'content': {media: {'schema': schema}}}
     if route.public:
         operation['security'] = []
     elif route.method not in ('GET', 'HEAD', 'OPTIONS'):

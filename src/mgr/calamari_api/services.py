@@ -1,21 +1,26 @@
 """The components every controller may use, created once per module instance and passed explicitly."""
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .audit import Audit, mgr_cluster_log
-from .auth import Auth
+from .auth.sessions import Auth
+from .auth.tokens import Tokens
 from .cluster import ClusterState
 from .events import EventGenerator, EventLog
+from .graphite.sampler import HistorySampler
 from .hosts import Hosts
+from .members import Members
 from .mon_queries import MonQueries
-from .requests import RequestEngine
+from .operations.resume import resumers
+from .requests.engine import RequestEngine
 from .restful.service import Restful
-from .sampler import HistorySampler
 from .store import KVStore
-from .tokens import Tokens
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 
 class Services:
-    def __init__(self, mgr: Any, option: Callable[[str], Any]) -> None:
+    def __init__(self, mgr: 'MgrModule', option: Callable[[str], Any]) -> None:
         self.mgr = mgr
         self.option = option
         self.store = KVStore(mgr)
@@ -31,10 +36,19 @@ class Services:
         self.requests = RequestEngine(mgr, self.store, self.cluster,
                                       history=lambda: option('request_history') or 1000,
                                       timeout=lambda: option('request_timeout') or 300,
-                                      events=self.events, audit=self.audit,
+                                      events=self.events, resumers=resumers(self.store, self.cluster),
+                                      fault=self._fault, audit=self.audit,
                                       max_in_flight=lambda: option('max_requests_in_flight') or 0)
         self.history = HistorySampler(self.cluster, self.store, self.hosts.local_fqdn, option)
         self.restful = Restful(self)
+        self.members = Members(self.store, self.events)
+
+    def _fault(self, point: str) -> None:
+        """Test only: the fault-injection test's kill points (module option ``fault_kill_at``, off by default)."""
+        setting = self.option('fault_kill_at')
+        if setting:
+            from .fault_hook import maybe_kill
+            maybe_kill(str(setting), self.mgr.get_mgr_id(), point)
 
     def start(self) -> None:
         """Called once when the module starts serving (background work may begin here)."""
@@ -42,9 +56,11 @@ class Services:
         self.event_generator.start()
         self.requests.start()
         self.history.start()
+        self.members.start()
 
     def stop(self) -> None:
         """Called when the module stops."""
+        self.members.stop()
         self.history.stop()
         self.event_generator.stop()
         self.requests.stop()

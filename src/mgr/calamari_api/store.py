@@ -4,13 +4,16 @@ Every write is a mon commit and a key holds at most 64 KiB, so callers store man
 user, session, request, event chunk) rather than one growing blob."""
 import json
 import logging
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
 
 log = logging.getLogger(__name__)
 
 
 class KVStore:
-    def __init__(self, mgr: Any) -> None:
+    def __init__(self, mgr: 'MgrModule') -> None:
         self._mgr = mgr
 
     def get_json(self, key: str, default: Any = None) -> Any:

@@ -4,8 +4,8 @@ import secrets
 from typing import Any, Optional
 
 from . import BaseController
-from ..auth import CSRF_COOKIE, SESSION_COOKIE
-from ..http import ApiRequest, validation_error
+from ..auth.sessions import CSRF_COOKIE, SESSION_COOKIE
+from ..web.http import ApiRequest, validation_error
 
 TOKEN_RE = re.compile(r'^[A-Za-z0-9_-]{16,128}$')
 

@@ -1,14 +1,10 @@
 """Calamari resource: cluster."""
 from typing import Any
 
-from . import BaseController, cached_by
-from ..http import ApiRequest, no_content
+from . import BaseController
+from ..web.http import ApiRequest, no_content
 from ..views import v1
 from ..views.cluster import cluster_object
-
-
-# update_time moves with every map notification
-UPDATE_SOURCES = ('osd_map', 'mon_map', 'health', 'pg_summary', 'fs_map', 'config')
 
 
 class ClusterController(BaseController):
@@ -16,7 +12,6 @@ class ClusterController(BaseController):
         cluster = self.cluster
         return cluster_object(cluster.fsid, cluster.name, cluster.update_time)
 
-    @cached_by(*UPDATE_SOURCES)
     def list(self, request: ApiRequest) -> Any:
         return [self._object()]
 
@@ -28,11 +23,9 @@ class ClusterController(BaseController):
         cluster = self.cluster
         return v1.cluster_object(cluster.fsid, cluster.name, cluster.update_timestamp)
 
-    @cached_by(*UPDATE_SOURCES)
     def v1_list(self, request: ApiRequest) -> Any:
         return [self._v1_object()]
 
-    @cached_by(*UPDATE_SOURCES)
     def v1_get(self, request: ApiRequest, fsid: str) -> Any:
         """``cluster_update_time_unix`` is in milliseconds (the dashboard compares it with ``Date.now()``)."""
         return self._v1_object()
@@ -41,9 +34,7 @@ class ClusterController(BaseController):
         """204: forget what was cached and recorded about the cluster (finished requests, events), then
         re-detect it from the live maps at once."""
         self.services.requests.forget_finished()
-        events = getattr(self.services, 'events', None)
-        if events is not None and hasattr(events, 'forget_cluster'):
-            events.forget_cluster(fsid)
+        self.services.events.forget_cluster(fsid)
         self.cluster.invalidate_all()
         self.cluster.source('mon_map')
         return no_content()

@@ -11,7 +11,7 @@ from typing import Any, Dict
 
 from . import BaseController
 from ..derived import effective_config
-from ..http import ApiRequest, not_found, unavailable
+from ..web.http import ApiRequest, not_found, unavailable
 from ..views.config import config_objects, shown_value
 
 

@@ -8,12 +8,10 @@ map (operations/crush_rule.py) by compiling a text map here, before anything is 
 """
 from typing import Any, List
 
-from . import BaseController, cached_by
+from . import BaseController
 from .. import derived
-from ..derived import (OSD_MAP_DEPS, RULE_DEPS, CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules,
-                       osd_map_view)
-from ..http import (ApiRequest, Response, accepted, bad_request, detail, not_found_object, not_modified,
-                    unavailable)
+from ..derived import CrushCompileError, CrushMapUnavailable, crush_map_text, crush_rules, osd_map_view
+from ..web.http import ApiRequest, bad_request, detail, not_found_object, not_modified, unavailable
 from ..operations import crush_node as node_ops
 from ..operations import crush_rule as rule_ops
 from ..views import crush_text
@@ -28,7 +26,6 @@ def _find(items: List[Any], key: str, ident: str, kind: str) -> Any:
 
 
 class CrushController(BaseController):
-    @cached_by(*OSD_MAP_DEPS)
     def map_text(self, request: ApiRequest, fsid: str) -> Any:
         try:
             return crush_map_text(self.services)
@@ -47,7 +44,7 @@ class CrushController(BaseController):
             raise bad_request('The CRUSH map text is not UTF-8')
         binary = self._compile(text)
         operation = rule_ops.setcrushmap_operation(f'Replacing CRUSH map in {self.cluster.name}', binary, None, fsid)
-        return Response(200, {'request_id': self.submit_request(request, operation)})
+        return operation
 
     @staticmethod
     def _compile(text: str) -> bytes:
@@ -66,11 +63,7 @@ class CrushController(BaseController):
 
     def _keep_sizes(self, rule: Any) -> None:
         """Where CRUSH has no rule sizes (Tentacle): remember the ones the client set, for the API to show."""
-        store = self.services.store
-        rule_ids = [r['rule_id'] for r in (self.cluster.source('osd_map_crush') or {}).get('rules', [])]
-        kept = store.get_json('crush_rule_sizes', {}) or {}
-        store.set_json('crush_rule_sizes', rule_ops.keep_sizes(kept, rule, rule_ids))
-        self.cluster.touch('crush_rule_sizes')
+        rule_ops.store_sizes(self.services.store, self.cluster, rule)
 
     def _write_rule(self, request: ApiRequest, rule: Any, replacing: Any, headline: str, fsid: str,
                     ctx: rule_ops.RuleContext) -> Any:
@@ -93,8 +86,8 @@ class CrushController(BaseController):
         except CrushMapUnavailable as e:
             raise unavailable(f'CRUSH map unavailable: {e}')
         after = None if ctx.has_sizes else (lambda: self._keep_sizes(rule))
-        operation = rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after)
-        return accepted(self.submit_request(request, operation))
+        operation = rule_ops.setcrushmap_operation(headline, new_binary, version, fsid, after, rule)
+        return operation
 
     def create_rule(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "type", "min_size", "max_size", "steps", "ruleset"}`` (ruleset optional: the lowest free
@@ -116,25 +109,20 @@ class CrushController(BaseController):
     def delete_rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         """409 while a pool uses the rule."""
         operation = rule_ops.delete_operation(int(rule_id), self._rule_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
-    @cached_by(*RULE_DEPS)
     def rule_sets(self, request: ApiRequest, fsid: str) -> Any:
         return rule_set_objects(crush_rules(self.cluster))
 
-    @cached_by(*RULE_DEPS)
     def rules(self, request: ApiRequest, fsid: str) -> Any:
         return crush_rules(self.cluster)
 
-    @cached_by(*RULE_DEPS)
     def rule(self, request: ApiRequest, fsid: str, rule_id: str) -> Any:
         return _find(crush_rules(self.cluster), 'id', str(int(rule_id)), 'crush_rule')
 
-    @cached_by(*OSD_MAP_DEPS)
     def nodes(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).nodes
 
-    @cached_by(*OSD_MAP_DEPS)
     def node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         return _find(osd_map_view(self.cluster).nodes, 'id', str(int(node_id)), 'crush_node')
 
@@ -144,24 +132,22 @@ class CrushController(BaseController):
     def create_node(self, request: ApiRequest, fsid: str) -> Any:
         """Body ``{"name", "bucket_type", "items": [{"id", "weight"}]}``: a new bucket holding those items."""
         operation = node_ops.create_operation(request.json_object(), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def update_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Body as for POST (all three fields): rename, and move items in or unlink them; 304 if nothing changes."""
         operation = node_ops.update_operation(int(node_id), request.json_object(), self._node_context(),
                                               self.cluster.name, fsid)
-        return not_modified() if operation is None else accepted(self.submit_request(request, operation))
+        return not_modified() if operation is None else operation
 
     def delete_node(self, request: ApiRequest, fsid: str, node_id: str) -> Any:
         """Only an empty bucket (409 otherwise)."""
         operation = node_ops.delete_operation(int(node_id), self._node_context(), self.cluster.name, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
-    @cached_by(*OSD_MAP_DEPS)
     def types(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).types
 
-    @cached_by(*OSD_MAP_DEPS)
     def type(self, request: ApiRequest, fsid: str, type_id: str) -> Any:
         return _find(osd_map_view(self.cluster).types, 'id', str(int(type_id)), 'crush_type')
 

@@ -1,9 +1,9 @@
 """Calamari resource: event (API-REFERENCE §4.22): paginated, newest first, ``?severity=`` threshold."""
 from typing import Any, Optional
 
-from . import BaseController, cached_by
+from . import BaseController
 from ..events import SEVERITIES, event_object, parse_severity
-from ..http import ApiRequest, bad_request, paginate
+from ..web.http import ApiRequest, bad_request, paginate
 
 
 class EventController(BaseController):
@@ -17,15 +17,12 @@ class EventController(BaseController):
         page['results'] = [event_object(e) for e in page['results']]
         return page
 
-    @cached_by('events')
     def list(self, request: ApiRequest) -> Any:
         return self._page(request)
 
-    @cached_by('events')
     def cluster_list(self, request: ApiRequest, fsid: str) -> Any:
         return self._page(request, fsid=fsid)
 
-    @cached_by('events')
     def server_list(self, request: ApiRequest, fqdn: str) -> Any:
         return self._page(request, fqdn=fqdn)
 

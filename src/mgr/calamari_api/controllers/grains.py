@@ -2,7 +2,7 @@
 from typing import Any, Dict, List
 
 from . import BaseController
-from ..http import ApiError, ApiRequest
+from ..web.http import ApiError, ApiRequest
 from ..local_host import local_grains
 from ..views.server import metadata_grains
 

@@ -7,8 +7,8 @@ import time
 from typing import Any, Dict, List
 
 from . import BaseController
-from ..http import ApiRequest, RawResponse, Response
-from ..views import graphite
+from ..web.http import ApiRequest, RawResponse, Response
+from ..graphite import render as graphite
 
 NO_CACHE = {'Pragma': 'no-cache', 'Cache-Control': 'no-cache'}
 JSONP = re.compile(r'^[A-Za-z_$][\w$.]*$')

@@ -4,8 +4,8 @@ from typing import Any, Dict, Optional
 
 from . import BaseController
 from ..openapi import build_document
-from ..http import ApiRequest, bad_request
-from ..response_cache import Rendered
+from ..web.http import ApiRequest, bad_request
+from ..web.response_cache import Rendered
 from ..version import VERSION
 from ..views.cluster import info_object
 

@@ -3,7 +3,7 @@ from typing import Any, Dict, List
 
 from . import BaseController
 from ..hosts import KeyStateError
-from ..http import ApiError, ApiRequest, bad_request, no_content, not_found_object, validation_error
+from ..web.http import ApiError, ApiRequest, bad_request, no_content, not_found_object, validation_error
 
 ALLOWED_STATUS = ('accepted', 'rejected')
 

@@ -9,7 +9,7 @@ from typing import Any, List
 from . import BaseController
 from ..compat import log_last_newest
 from ..derived import mon_query
-from ..http import ApiError, ApiRequest, bad_request, permission_denied
+from ..web.http import ApiError, ApiRequest, bad_request
 from ..views.log import (CEPH_LOG_DIR, format_log_entries, is_ceph_log_name, is_rotated, log_folder,
                          resolve_log_path, tail_lines)
 
@@ -87,10 +87,8 @@ class LogController(BaseController):
         return lines
 
     def _local_log_dir(self, request: ApiRequest, fqdn: str) -> str:
-        """Logs are readable by read/write users and superusers, only on the host the active mgr runs on; others get
-        Calamari's empty 503."""
-        if request.user is None or request.user.readonly:
-            raise permission_denied()
+        """Logs are readable by read/write users and superusers (the routes' role), only on the host the active mgr
+        runs on; others get Calamari's empty 503."""
         if fqdn != self.services.hosts.local_fqdn():
             raise ApiError(503, None)
         return log_folder(str((self.cluster.source('config') or {}).get('log_file') or ''))

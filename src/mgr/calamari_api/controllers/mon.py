@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 from . import BaseController
 from ..derived import quorum_status
-from ..http import ApiRequest, not_found
+from ..web.http import ApiRequest, not_found
 from ..views.mon import mon_objects, mon_status_of
 
 

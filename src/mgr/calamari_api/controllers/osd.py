@@ -1,9 +1,9 @@
 """Calamari resource: osd."""
 from typing import Any, Dict
 
-from . import BaseController, cached_by
-from ..derived import OSD_MAP_DEPS, osd_map_view
-from ..http import ApiError, ApiRequest, accepted, not_found_object, not_modified
+from . import BaseController
+from ..derived import osd_map_view
+from ..web.http import ApiError, ApiRequest, not_found_object, not_modified
 from ..operations import osd as osd_ops
 from ..views import v1
 from ..views.osd import OSD_COMMANDS
@@ -18,7 +18,6 @@ def find_osd(cluster: Any, osd_id: Any) -> Dict[str, Any]:
 
 
 class OsdController(BaseController):
-    @cached_by(*OSD_MAP_DEPS)
     def list(self, request: ApiRequest, fsid: str) -> Any:
         """Filters: ``?pool=<id>`` (OSDs the pool's rule can use) and repeated ``?id__in[]=<id>``; always
         sorted by id (Calamari's UI relies on it)."""
@@ -45,7 +44,6 @@ class OsdController(BaseController):
     def implemented_commands(self, request: ApiRequest, fsid: str) -> Any:
         return list(OSD_COMMANDS)
 
-    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
         osd = osd_map_view(self.cluster).osd_by_id.get(int(osd_id))
         if osd is None:
@@ -59,9 +57,8 @@ class OsdController(BaseController):
         operation = osd_ops.update_operation(osd, request.json_object(), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.submit_request(request, operation))
+        return operation
 
-    @cached_by(*OSD_MAP_DEPS)
     def valid_commands(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
         osd = find_osd(self.cluster, osd_id)
         return {str(osd['id']): {'valid_commands': osd['valid_commands']}}
@@ -72,10 +69,9 @@ class OsdController(BaseController):
     def apply_command(self, request: ApiRequest, fsid: str, osd_id: str, command: str) -> Any:
         osd = osd_ops.find_osd(self.cluster.source('osd_map'), int(osd_id))
         operation = osd_ops.command_operation(osd, int(osd_id), command, self.cluster.name)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     # -- v1 (Calamari 1.3: the dashboard's OSD poll and the workbench) -----------------------------
-    @cached_by(*OSD_MAP_DEPS, 'pg_summary')
     def v1_list(self, request: ApiRequest, fsid: str) -> Any:
         """``{osds, pg_state_counts}``: each OSD with ``up``/``in`` as 0/1, its PG states (``pg_states``), the
         names of the pools it can hold and its host; ``pg_state_counts`` counts OSDs per PG state.  With no
@@ -89,7 +85,6 @@ class OsdController(BaseController):
             raise ApiError(202, [])     # (raised, so that the response cache keeps no entry for it)
         return result
 
-    @cached_by(*OSD_MAP_DEPS)
     def v1_get(self, request: ApiRequest, fsid: str, osd_id: str) -> Any:
         """``{"osd": <the OSD's entry in ceph osd dump>}``."""
         raw = next((o for o in osd_map_view(self.cluster).osd_map.get('osds', []) if o['osd'] == int(osd_id)), None)

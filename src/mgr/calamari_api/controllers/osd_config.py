@@ -1,14 +1,13 @@
 """Calamari resource: osd_config."""
 from typing import Any
 
-from . import BaseController, cached_by
-from ..derived import OSD_MAP_DEPS, osd_map_view
-from ..http import ApiRequest, accepted, not_modified
+from . import BaseController
+from ..derived import osd_map_view
+from ..web.http import ApiRequest, not_modified
 from ..operations.osd import flags_operation
 
 
 class OsdConfigController(BaseController):
-    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str) -> Any:
         return osd_map_view(self.cluster).flags
 
@@ -16,7 +15,7 @@ class OsdConfigController(BaseController):
         operation = flags_operation(request.json_object(), self.cluster.source('osd_map'), self.cluster.name, fsid)
         if operation is None:
             return not_modified()
-        return accepted(self.submit_request(request, operation))
+        return operation
 
 
 CONTROLLER = OsdConfigController

@@ -1,9 +1,9 @@
 """Calamari resource: pool."""
 from typing import Any, Dict
 
-from . import BaseController, cached_by
-from ..derived import OSD_MAP_DEPS, effective_config, osd_map_view
-from ..http import ApiError, ApiRequest, accepted, not_found_object
+from . import BaseController
+from ..derived import effective_config, osd_map_view
+from ..web.http import ApiError, ApiRequest, not_found_object
 from ..operations import pool as pool_ops
 from ..views import v1
 from ..views.pool import NoCrushRules, pool_defaults
@@ -18,7 +18,6 @@ def find_pool(cluster: Any, pool_id: Any) -> Dict[str, Any]:
 
 
 class PoolController(BaseController):
-    @cached_by(*OSD_MAP_DEPS, 'config')         # (config: the ?defaults variant)
     def list(self, request: ApiRequest, fsid: str) -> Any:
         """Every pool, by id; with ``?defaults`` (a presence flag) the defaults for a new pool instead."""
         if request.has_query('defaults'):
@@ -46,9 +45,8 @@ class PoolController(BaseController):
 
     def create(self, request: ApiRequest, fsid: str) -> Any:
         operation = pool_ops.create_operation(request.json_object(), self._write_context(), fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
-    @cached_by(*OSD_MAP_DEPS)
     def get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         return find_pool(self.cluster, pool_id)
 
@@ -56,22 +54,20 @@ class PoolController(BaseController):
         ctx = self._write_context()
         self._raw_pool(ctx, pool_id)
         operation = pool_ops.update_operation(int(pool_id), request.json_object(), ctx, fsid)
-        return accepted(self.submit_request(request, operation))
+        return operation
 
     def delete(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         """A JSON body (Calamari's UI sends ``{"id": N}``) is accepted and ignored."""
         request.json(default=None)
         pool = self._raw_pool(self._write_context(), pool_id)
-        return accepted(self.submit_request(request, pool_ops.delete_operation(pool, fsid)))
+        return pool_ops.delete_operation(pool, fsid)
 
     # -- v1 (Calamari 1.3: the dashboard's pool card) ----------------------------------------------
-    @cached_by('osd_map', 'pool_stats')
     def v1_list(self, request: ApiRequest, fsid: str) -> Any:
         """Each pool's id, name, quotas and usage (``used_bytes``/``used_objects`` from the PG map)."""
         return v1.pool_list((self.cluster.source('osd_map') or {}).get('pools', []),
                             self.cluster.source('pool_stats'), fsid)
 
-    @cached_by('osd_map', 'pool_stats')
     def v1_get(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         pools = [p for p in (self.cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == int(pool_id)]
         if not pools:

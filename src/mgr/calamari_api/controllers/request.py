@@ -2,8 +2,8 @@
 from typing import Any, Dict, Optional
 
 from . import BaseController
-from ..http import ApiRequest, bad_request, not_found_object, paginate
-from ..requests import STATES
+from ..web.http import ApiRequest, bad_request, not_found_object, paginate
+from ..requests.user_request import STATES
 
 
 class RequestController(BaseController):

@@ -1,16 +1,10 @@
 """Calamari resource: server (API-REFERENCE §4.20): hosts known from daemon metadata and the OSD map."""
 from typing import Any, Callable, Dict, List
 
-from . import BaseController, cached_by
-from ..http import ApiRequest, no_content, not_found_object
+from . import BaseController
+from ..web.http import ApiRequest, no_content, not_found_object
 from ..views import v1
 from ..views.server import Host, cluster_server_object, server_object
-
-
-# Server objects come from the maps, daemon metadata, key states ('keys') and last-contact times (which move
-# with the daemons' reports, every few seconds: 'keys' has a short maximum age in cluster.MAX_AGE).
-SERVER_DEPS = ('osd_map', 'osd_metadata', 'mon_map', 'mon_metadata', 'fs_map', 'mds_metadata', 'servers',
-               'mgr_map', 'keys')
 
 
 class ServerController(BaseController):
@@ -29,11 +23,9 @@ class ServerController(BaseController):
     def _all(self, make: Callable[..., Dict[str, Any]]) -> List[Dict[str, Any]]:
         return [self._render(host, make) for _, host in sorted(self.services.hosts.hosts().items())]
 
-    @cached_by(*SERVER_DEPS)
     def list(self, request: ApiRequest) -> Any:
         return self._all(server_object)
 
-    @cached_by(*SERVER_DEPS)
     def get(self, request: ApiRequest, fqdn: str) -> Any:
         return self._render(self._host(fqdn), server_object)
 
@@ -43,16 +35,13 @@ class ServerController(BaseController):
         self.services.event_generator.forget_server(fqdn)
         return no_content()
 
-    @cached_by(*SERVER_DEPS)
     def cluster_list(self, request: ApiRequest, fsid: str) -> Any:
         # One cluster per mgr: every host's services belong to this fsid.
         return self._all(cluster_server_object)
 
-    @cached_by(*SERVER_DEPS)
     def cluster_get(self, request: ApiRequest, fsid: str, fqdn: str) -> Any:
         return self._render(self._host(fqdn), cluster_server_object)
 
-    @cached_by(*SERVER_DEPS)
     def v1_cluster_list(self, request: ApiRequest, any_fsid: str) -> Any:
         """v1: each host's name (``addr``, which the graph wall uses in graphite paths) and its services; as in
         Calamari, an fsid that is not this cluster's gives ``[]``."""

@@ -3,12 +3,11 @@
 graphite; see views/stats.py."""
 from typing import Any
 
-from . import BaseController, cached_by
-from ..http import ApiRequest, not_found_object, unavailable
+from . import BaseController
+from ..web.http import ApiRequest, not_found_object, unavailable
 from ..views import v1
 from ..views.stats import cluster_stats, pool_stat_objects
 
-STATS_DEPS = ('osd_map', 'pool_stats', 'df')
 UNAVAILABLE = 'Cluster statistics are not available yet (the mgr has no PG map)'
 
 
@@ -22,12 +21,10 @@ class StatsController(BaseController):
     def _osd_map_pools(self) -> Any:
         return (self.cluster.source('osd_map') or {}).get('pools', [])
 
-    @cached_by(*STATS_DEPS)
     def pools(self, request: ApiRequest, fsid: str) -> Any:
         pool_stats, df = self._sources()
         return pool_stat_objects(self._osd_map_pools(), pool_stats, df)
 
-    @cached_by(*STATS_DEPS)
     def pool(self, request: ApiRequest, fsid: str, pool_id: str) -> Any:
         pool = next((p for p in self._osd_map_pools() if p['pool'] == int(pool_id)), None)
         if pool is None:
@@ -35,12 +32,10 @@ class StatsController(BaseController):
         pool_stats, df = self._sources()
         return pool_stat_objects([pool], pool_stats, df)[0]
 
-    @cached_by(*STATS_DEPS)
     def totals(self, request: ApiRequest, fsid: str) -> Any:
         pool_stats, df = self._sources()
         return cluster_stats(df, pool_stats)
 
-    @cached_by('df')
     def space(self, request: ApiRequest, any_fsid: str) -> Any:
         """v1 ``space``: used, capacity and free bytes from ``ceph df``; as in Calamari, an fsid that is not this
         cluster's (or no PG map yet) gives nulls, not an error."""

@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, Optional
 
 from . import BaseController
 from ..derived import OSD_MAP_DEPS, CrushMapUnavailable, crush_map_text, effective_config, quorum_status
-from ..http import ApiRequest, not_found
+from ..web.http import ApiRequest, not_found
 from ..views import sync_object as views
 from ..views.config import redacted
 

@@ -12,7 +12,7 @@ import cherrypy
 from cherrypy.lib import static
 
 from . import BaseController
-from ..http import ApiError, ApiRequest, RawResponse, Response, not_found
+from ..web.http import ApiError, ApiRequest, RawResponse, Response, not_found
 from ..views.log import resolve_log_path as resolve_under     # (a path under a root, no escape)
 
 APPS = ('login', 'manage', 'dashboard', 'admin')

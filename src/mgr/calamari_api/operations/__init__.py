@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any, Dict, List, Optional
 
-from ..http import ApiError
+from ..web.http import ApiError
 from ..schemas import RESOURCES
 
 INT_MAX = 2 ** 63 - 1

@@ -10,12 +10,15 @@ import errno
 import io
 import shlex
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from .. import mgr_commands
 from ..command_policy import refusal
 from ..derived import mon_query
-from ..http import bad_request, detail
+from ..web.http import bad_request, detail
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 FORMAT_FLAGS = ('--format', '-f')
 SHORTHANDS = {'-s': 'status', '--status': 'status'}     # the ceph tool's own spellings
@@ -61,7 +64,7 @@ def split_format(words: List[str]) -> Tuple[List[str], Optional[str]]:
 
 
 class CliRunner:
-    def __init__(self, services: Any, timeout: float = 60.0) -> None:
+    def __init__(self, services: 'Services', timeout: float = 60.0) -> None:
         self._services = services
         self._timeout = timeout
         self._lock = threading.Lock()

@@ -8,12 +8,15 @@ changes.  Changing a bucket's type is refused (Ceph has no command for it).  DEL
 only for an empty bucket (409 otherwise, as in Calamari).
 Calamari's ``config-key put daemon-private/...`` step (for its Salt agent) is not needed and not done.
 """
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_number, raise_if, writable_fields
-from ..http import ApiError, not_found_object
-from ..requests import Operation, command_steps
+from ..web.http import ApiError, not_found_object
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, command_steps
 from ..views.crush import WEIGHT_SCALE, is_shadow
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 REQUIRED = ('name', 'bucket_type', 'items')
 NOT_EMPTY = 'Cannot delete a bucket that still contains items'
@@ -123,9 +126,11 @@ def create_operation(body: Dict[str, Any], ctx: CrushContext, cluster_name: str,
     name, bucket_type, items = _parse(body, 'POST', ctx)
     _check_name_free(name, ctx)
     _check_items(items, ctx, None)
-    commands = [{'prefix': 'osd crush add-bucket', 'name': name, 'type': bucket_type}]
-    commands += [_move(ctx, item_id, weight, bucket_type, name) for item_id, weight in items]
-    return Operation(f'Creating CRUSH node in {cluster_name}', command_steps(commands), fsid=fsid)
+    add = {'prefix': 'osd crush add-bucket', 'name': name, 'type': bucket_type}
+    moves = [_move(ctx, item_id, weight, bucket_type, name) for item_id, weight in items]
+    return Operation(f'Creating CRUSH node in {cluster_name}', [Commands([add], write_ahead=True)]
+                     + command_steps(moves), fsid=fsid,
+                     resume=Resume('crush_node_create', {'name': name, 'add': add, 'moves': moves}))
 
 
 def find_bucket(ctx: CrushContext, node_id: int) -> Dict[str, Any]:
@@ -161,7 +166,8 @@ def update_operation(node_id: int, body: Dict[str, Any], ctx: CrushContext, clus
             commands.append({'prefix': 'osd crush unlink', 'name': ctx.item_name(item_id), 'ancestor': name})
     if not commands:
         return None
-    return Operation(f'Updating CRUSH node in {cluster_name}', command_steps(commands), fsid=fsid)
+    return Operation(f'Updating CRUSH node in {cluster_name}', command_steps(commands), fsid=fsid,
+                     resume=Resume('crush_node_update', {'id': node_id, 'name': name, 'commands': commands}))
 
 
 def delete_operation(node_id: int, ctx: CrushContext, cluster_name: str, fsid: str) -> Operation:
@@ -169,4 +175,57 @@ def delete_operation(node_id: int, ctx: CrushContext, cluster_name: str, fsid: s
     if bucket.get('items'):
         raise ApiError(409, NOT_EMPTY)
     return Operation(f'Removing CRUSH node in {cluster_name}',
-                     command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}]), fsid=fsid)
+                     command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}]), fsid=fsid,
+                     resume=Resume('crush_node_delete', {'id': node_id}))
+
+
+# -- after a failover: what is left to do, from the map ---------------------------------------------
+
+def _left(commands: List[Dict[str, Any]], ctx: CrushContext, bucket_id: int) -> List[Step]:
+    """The moves, unlinks and reweights whose effect is not in the map yet (each is idempotent anyway)."""
+    inside = {i['id'] for i in ctx.buckets[bucket_id].get('items', [])}
+    names = {ctx.item_name(i): i for i in inside}
+    left = []
+    for cmd in commands:
+        prefix = cmd['prefix']
+        if prefix == 'osd crush set' and cmd['id'] in inside:
+            continue
+        if prefix == 'osd crush move' and cmd['name'] in names:
+            continue
+        if prefix == 'osd crush unlink' and cmd['name'] not in names:
+            continue
+        left.append(cmd)
+    return command_steps(left)
+
+
+def _bucket_named(ctx: CrushContext, name: str) -> Optional[int]:
+    return next((bid for bid, b in ctx.buckets.items() if b['name'] == name), None)
+
+
+def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    ctx = CrushContext(cluster.source('osd_map_crush'))
+    bucket_id = _bucket_named(ctx, args['name'])
+    if bucket_id is not None:
+        return _left(args['moves'], ctx, bucket_id)
+    if maybe_sent:
+        return [Fail(f"Unknown whether CRUSH bucket '{args['name']}' was created: the mgr that sent the create "
+                     'stopped, and no bucket of that name exists now (refused, or removed since); not created again')]
+    return [Commands([args['add']], write_ahead=True)] + command_steps(args['moves'])
+
+
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    ctx = CrushContext(cluster.source('osd_map_crush'))
+    bucket = ctx.buckets.get(args['id'])
+    if bucket is None:
+        return [Fail(f"Unknown whether CRUSH bucket {args['id']} was updated: it no longer exists")]
+    commands = [c for c in args['commands'] if c['prefix'] != 'osd crush rename-bucket']
+    steps: List[Step] = []
+    if bucket['name'] != args['name']:
+        steps = command_steps([{'prefix': 'osd crush rename-bucket', 'srcname': bucket['name'],
+                                'dstname': args['name']}])
+    return steps + _left(commands, ctx, args['id'])
+
+
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    bucket = CrushContext(cluster.source('osd_map_crush')).buckets.get(args['id'])
+    return [] if bucket is None else command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}])

@@ -9,14 +9,19 @@ Pacific: a rule's ``ruleset`` is its id (pools refer to rules by id).  Tentacle'
 (compat.RULE_SIZE_DEFAULTS): its crushtool drops the size lines of the text, and the sizes a client sets are kept
 by the module once the request has completed (``keep_sizes``).
 """
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+import base64
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, crush_name_error, field_int, raise_if, writable_fields
 from ..compat import crush_has_rule_sizes
-from ..http import detail, not_found_object
-from ..requests import Operation, RadosCommand, Step, WaitFor, command_steps
+from ..web.http import detail, not_found_object
+from ..requests.steps import Fail, Operation, RadosCommand, Resume, Step, WaitFor, command_steps
 from ..views.crush import named_step, rule_type_name
 from ..views.crush_text import rule_text
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..store import KVStore
 
 RULE_TYPES = ('replicated', 'erasure')
 REQUIRED = ('name', 'type', 'min_size', 'max_size', 'steps')
@@ -175,14 +180,68 @@ def keep_sizes(kept: Dict[str, Any], rule: Dict[str, Any], rule_ids: List[int]) 
     return kept
 
 
+def store_sizes(store: 'KVStore', cluster: 'ClusterState', rule: Dict[str, Any]) -> None:
+    """Where CRUSH has no rule sizes (Tentacle): remember the ones the client set, for the API to show."""
+    rule_ids = [r['rule_id'] for r in (cluster.source('osd_map_crush') or {}).get('rules', [])]
+    kept = store.get_json('crush_rule_sizes', {}) or {}
+    store.set_json('crush_rule_sizes', keep_sizes(kept, rule, rule_ids))
+    cluster.touch('crush_rule_sizes')
+
+
 def setcrushmap_operation(headline: str, binary: bytes, prior_version: Optional[int], fsid: str,
-                          after: Optional[Callable[[], None]] = None) -> Operation:
-    """``after()`` runs (on the request engine's thread) once the new CRUSH map is in place."""
+                          after: Optional[Callable[[], None]] = None,
+                          rule: Optional[Dict[str, Any]] = None) -> Operation:
+    """``after()`` runs (on the request engine's thread) once the new CRUSH map is in place.  With ``rule`` (the
+    rule written) and a prior version, a failover resumes it (``resume_write``); a whole map replaced is not."""
     command: Dict[str, Any] = {'prefix': 'osd setcrushmap'}
     if prior_version is not None:
         command['prior_version'] = prior_version
+    resume = None
+    if rule is not None and prior_version is not None:
+        resume = Resume('crush_rule_write', {'binary': base64.b64encode(binary).decode('ascii'),
+                                             'prior_version': prior_version, 'rule': rule,
+                                             'keep_sizes': after is not None})
     return Operation(headline, [RadosCommand(command, binary, then=lambda outs: crush_version_reached(outs, after))],
-                     fsid=fsid)
+                     fsid=fsid, resume=resume)
+
+
+def rule_in_place(rule: Dict[str, Any], crush: Optional[Mapping[str, Any]]) -> bool:
+    """Does the CRUSH map hold ``rule`` (as ``parse_rule`` gives it): same id, name, type and steps?"""
+    found = next((r for r in (crush or {}).get('rules', []) if r['rule_id'] == rule['id']), None)
+    if found is None or found['rule_name'] != rule['name'] or rule_type_name(found.get('type')) != rule['type']:
+        return False
+    have = [named_step(s) for s in found.get('steps', [])]
+    keys = ('op', 'item_name', 'num', 'type')
+    return len(have) == len(rule['steps']) and all(
+        all(a.get(k) == b.get(k) for k in keys) for a, b in zip(have, rule['steps']))
+
+
+def resume_write(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState',
+                 keep: Optional[Callable[[Dict[str, Any]], None]] = None) -> List[Step]:
+    """The rule is in the map: done.  The CRUSH map is still at the version the new one was built from: set it
+    (``prior_version`` makes the mon refuse it if anything changed meanwhile).  Else it is unknown."""
+    rule = args['rule']
+    after = (lambda: keep(rule)) if keep is not None and args.get('keep_sizes') else None
+    if rule_in_place(rule, cluster.source('osd_map_crush')):
+        if after is not None:
+            after()
+        return []
+    version = (cluster.source('osd_map') or {}).get('crush_version')
+    if version == args['prior_version']:
+        command = {'prefix': 'osd setcrushmap', 'prior_version': args['prior_version']}
+        return [RadosCommand(command, base64.b64decode(args['binary']),
+                             then=lambda outs: crush_version_reached(outs, after))]
+    return [Fail(f"Unknown whether CRUSH rule '{rule['name']}' was written: it is not in the map as asked, and the "
+                 f"CRUSH map changed since (version {args['prior_version']} -> {version}); not written again")]
+
+
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """Gone, or another rule has its name now: done.  Still there (same id): remove it."""
+    rule = next((r for r in (cluster.source('osd_map_crush') or {}).get('rules', [])
+                 if r['rule_name'] == args['name']), None)
+    if rule is None or rule['rule_id'] != args['rule_id']:
+        return []
+    return command_steps([{'prefix': 'osd crush rule rm', 'name': args['name']}])
 
 
 def crush_version_reached(outs: str, after: Optional[Callable[[], None]] = None) -> Optional[Step]:
@@ -192,7 +251,7 @@ def crush_version_reached(outs: str, after: Optional[Callable[[], None]] = None)
     except ValueError:
         return None
 
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         osd_map = cluster.source('osd_map') or {}
         done = osd_map.get('crush_version', version) >= version
         if done and after is not None:
@@ -207,7 +266,8 @@ def delete_operation(rule_id: int, ctx: RuleContext, cluster_name: str, fsid: st
     if pools:
         raise detail(409, f"CRUSH rule '{rule['rule_name']}' is used by pool(s) {', '.join(pools)}")
     return Operation(f'Removing CRUSH rule in {cluster_name}',
-                     command_steps([{'prefix': 'osd crush rule rm', 'name': rule['rule_name']}]), fsid=fsid)
+                     command_steps([{'prefix': 'osd crush rule rm', 'name': rule['rule_name']}]), fsid=fsid,
+                     resume=Resume('crush_rule_delete', {'name': rule['rule_name'], 'rule_id': rule_id}))
 
 
 def check_same_map(old: Mapping[str, Any], new: Mapping[str, Any]) -> None:

@@ -1,9 +1,12 @@
 """OSD PATCH (in/up/reweight), OSD commands (scrub, deep_scrub, repair) and OSD flags (osd_config PATCH)."""
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from . import check_allowed, field_bool, field_number, raise_if, writable_fields
-from ..http import ApiError
-from ..requests import Commands, Operation, command_steps
+from ..web.http import ApiError
+from ..requests.steps import Commands, Fail, Operation, Resume, Step
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 OSD_MODIFY_ALLOWED = writable_fields('osd', 'PATCH')          # up, in, reweight
 OSD_COMMANDS = {'scrub': 'scrub', 'deep_scrub': 'deep-scrub', 'repair': 'repair'}
@@ -42,7 +45,28 @@ def update_operation(osd: Dict[str, Any], body: Dict[str, Any], cluster_name: st
         commands.append({'prefix': 'osd reweight', 'id': osd_id, 'weight': attrs['reweight']})
     if not commands:
         return None
-    return Operation(_osd_headline(cluster_name, osd_id, attrs), command_steps(commands), fsid=fsid)
+    steps = [Commands([cmd], write_ahead=cmd['prefix'] == 'osd down') for cmd in commands]
+    return Operation(_osd_headline(cluster_name, osd_id, attrs), steps, fsid=fsid,
+                     resume=Resume('osd_update', {'osd': osd_id, 'commands': commands}))
+
+
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """The commands whose effect is not in the map yet (in/out and reweight are idempotent).  A mark-down
+    cannot be seen afterwards (the OSD comes back up by itself): sent once at most (write-ahead)."""
+    osd = find_osd(cluster.source('osd_map'), args['osd'])
+    if osd is None:
+        return [Fail(f"Unknown whether osd.{args['osd']} was changed: it is no longer in the OSD map")]
+    left: List[Step] = []
+    for cmd in args['commands']:
+        prefix = cmd['prefix']
+        if prefix in ('osd in', 'osd out') and bool(osd['in']) == (prefix == 'osd in'):
+            continue
+        if prefix == 'osd reweight' and abs(float(osd.get('weight', 0.0)) - float(cmd['weight'])) < 1e-4:
+            continue
+        if prefix == 'osd down' and (maybe_sent or not osd['up']):
+            continue
+        left.append(Commands([cmd], write_ahead=prefix == 'osd down'))
+    return left
 
 
 def _osd_headline(cluster_name: str, osd_id: int, attrs: Dict[str, Any]) -> str:
@@ -61,8 +85,9 @@ def command_operation(osd: Optional[Dict[str, Any]], osd_id: int, command: str, 
     if command not in OSD_COMMANDS or osd is None or not osd.get('up'):
         raise ApiError(403, f'{command} not valid on {osd_id}')
     verb = OSD_COMMANDS[command]
-    return Operation(f'Initiating {verb} on {cluster_name}-osd.{osd_id}',
-                     [Commands([{'prefix': f'osd {verb}', 'who': str(osd_id)}])], fsid=None, changes_maps=False)
+    command = {'prefix': f'osd {verb}', 'who': str(osd_id)}
+    return Operation(f'Initiating {verb} on {cluster_name}-osd.{osd_id}', [Commands([command])], fsid=None,
+                     changes_maps=False, resume=Resume('commands', {'commands': [command]}))
 
 
 def current_flags(osd_map: Optional[Mapping[str, Any]]) -> Dict[str, bool]:
@@ -92,4 +117,13 @@ def flags_operation(body: Dict[str, Any], osd_map: Optional[Mapping[str, Any]], 
     if not commands:
         return None
     described = ', '.join(f'{k}={v}' for k, v in attrs.items())
-    return Operation(f'Modifying OSD config {cluster_name} ({described})', [Commands(commands)], fsid=fsid)
+    return Operation(f'Modifying OSD config {cluster_name} ({described})', [Commands(commands)], fsid=fsid,
+                     resume=Resume('osd_flags', {'flags': {c['key']: c['prefix'] == 'osd set' for c in commands}}))
+
+
+def resume_flags(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """Set/unset (idempotent) the flags that are not as asked yet."""
+    current = current_flags(cluster.source('osd_map'))
+    commands = [{'prefix': 'osd set' if value else 'osd unset', 'key': flag}
+                for flag, value in args['flags'].items() if current.get(flag) != value]
+    return [Commands(commands)] if commands else []

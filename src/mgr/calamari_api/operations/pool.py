@@ -9,11 +9,14 @@ and PG splitting is left to Ceph: the request waits until the pool has the asked
 pool is still being created.
 """
 import re
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from . import check_allowed, field_bool, field_int, raise_if, required_fields, writable_fields
-from ..requests import Commands, Operation, Step, WaitFor, command_steps
+from ..requests.steps import Commands, Fail, Operation, Resume, Step, WaitFor, command_steps
 from ..views.pool import CALAMARI_APP, CRASH_REPLAY_KEY
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 INT_FIELDS = {'pg_num': 1, 'pgp_num': 1, 'size': 1, 'min_size': 0, 'crash_replay_interval': 0,
               'crush_ruleset': 0, 'quota_max_objects': 0, 'quota_max_bytes': 0}
@@ -183,9 +186,15 @@ def create_operation(body: Dict[str, Any], ctx: PoolContext, fsid: str) -> Opera
         attrs['min_size'] = derive_min_size(size, min_size)
     # pgp_num is validated, then ignored (Ceph makes pgp_num = pg_num)
     later = {k: v for k, v in attrs.items() if k not in ('name', 'pg_num', 'pgp_num', 'type', 'erasure_code_profile')}
-    steps: List[Step] = [Commands([create])] + attribute_steps(name, later, ctx)
+    waves = attribute_steps(name, later, ctx)
+    steps: List[Step] = [Commands([create], write_ahead=True)] + waves     # a second create could follow a delete
     steps.append(WaitFor(pool_created(name), status='Running'))
-    return Operation(f"Creating pool '{name}'", steps, fsid=fsid)
+    resume = Resume('pool_create', {'name': name, 'create': create, 'waves': _waves(waves)})
+    return Operation(f"Creating pool '{name}'", steps, fsid=fsid, resume=resume)
+
+
+def _waves(steps: List[Step]) -> List[List[Dict[str, Any]]]:
+    return [step.commands for step in steps if isinstance(step, Commands)]
 
 
 def update_operation(pool_id: int, body: Dict[str, Any], ctx: PoolContext, fsid: str) -> Operation:
@@ -201,22 +210,81 @@ def update_operation(pool_id: int, body: Dict[str, Any], ctx: PoolContext, fsid:
     name = pool['pool_name']
     rename = command_steps([{'prefix': 'osd pool rename', 'srcpool': name, 'destpool': attrs['name']}]) \
         if 'name' in attrs and attrs['name'] != name else []
+    args = {'pool_id': pool_id, 'rename': attrs['name'] if rename else None, 'pg': None}
     if 'pg_num' not in attrs:
         described = ', '.join(f'{k}={v}' for k, v in attrs.items())
-        return Operation(f"Modifying pool '{name}' ({described})", attribute_steps(name, attrs, ctx) + rename,
-                         fsid=fsid)
+        waves = attribute_steps(name, attrs, ctx)
+        return Operation(f"Modifying pool '{name}' ({described})", waves + rename, fsid=fsid,
+                         resume=Resume('pool_update', dict(args, waves=_waves(waves))))
     pg_num = attrs['pg_num']
     pgp_num = attrs.setdefault('pgp_num', pg_num)
     steps = attribute_steps(name, attrs, ctx)
+    args.update(waves=_waves(steps), pg=[pg_num, pgp_num])
     steps.append(WaitFor(pgs_settled(pool_id, pg_num, pgp_num), status=f'Waiting for PG creation (0/{pg_num})'))
-    return Operation(f"Growing pool '{name}' to {pg_num} PGs", steps + rename, fsid=fsid)
+    return Operation(f"Growing pool '{name}' to {pg_num} PGs", steps + rename, fsid=fsid,
+                     resume=Resume('pool_update', args))
 
 
 def delete_operation(pool: Dict[str, Any], fsid: str) -> Operation:
+    """By name, as the mon wants; the pool's id is kept so that a resumed delete never removes a pool created
+    under the same name since."""
     name = pool['pool_name']
-    return Operation(f"Deleting pool '{name}'", command_steps([
-        {'prefix': 'osd pool delete', 'pool': name, 'pool2': name, 'yes_i_really_really_mean_it': True}]),
-        fsid=fsid)
+    return Operation(f"Deleting pool '{name}'", command_steps([_delete(name)]), fsid=fsid,
+                     resume=Resume('pool_delete', {'pool_id': pool['pool'], 'name': name}))
+
+
+def _delete(name: str) -> Dict[str, Any]:
+    return {'prefix': 'osd pool delete', 'pool': name, 'pool2': name, 'yes_i_really_really_mean_it': True}
+
+
+# -- after a failover: what is left to do, from the maps ---------------------------------------------
+
+def _pool_named(cluster: 'ClusterState', name: str) -> Optional[Dict[str, Any]]:
+    return next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool_name'] == name), None)
+
+
+def _pool_by_id(cluster: 'ClusterState', pool_id: int) -> Optional[Dict[str, Any]]:
+    return next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == pool_id), None)
+
+
+def _on_pool(waves: List[List[Dict[str, Any]]], name: str) -> List[Step]:
+    """The (idempotent) attribute waves, sent to the pool's current name."""
+    return [Commands([dict(cmd, pool=name) for cmd in wave]) for wave in waves]
+
+
+def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """The pool exists: set its attributes again (idempotent) and wait for its PGs.  It does not: create it
+    unless the create may have been sent already (then it is not known what happened to it)."""
+    name = args['name']
+    wait = WaitFor(pool_created(name), status='Running')
+    if _pool_named(cluster, name) is not None:
+        return _on_pool(args['waves'], name) + [wait]
+    if maybe_sent:
+        return [Fail(f"Unknown whether pool '{name}' was created: the mgr that sent the create stopped, and no pool "
+                     f"of that name exists now (the mons refused it, or it was deleted since); not created again")]
+    return [Commands([args['create']], write_ahead=True)] + _on_pool(args['waves'], name) + [wait]
+
+
+def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """By the pool's id: its attributes again (idempotent), the PG wait, and the rename unless it is done."""
+    pool = _pool_by_id(cluster, args['pool_id'])
+    if pool is None:
+        return [Fail(f"Unknown whether pool {args['pool_id']} was modified: it no longer exists")]
+    name = pool['pool_name']
+    steps = _on_pool(args['waves'], name)
+    if args.get('pg'):
+        pg_num, pgp_num = args['pg']
+        steps.append(WaitFor(pgs_settled(args['pool_id'], pg_num, pgp_num),
+                             status=f'Waiting for PG creation (0/{pg_num})'))
+    if args.get('rename') and args['rename'] != name:
+        steps += command_steps([{'prefix': 'osd pool rename', 'srcpool': name, 'destpool': args['rename']}])
+    return steps
+
+
+def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """Gone (or only a newer pool of that name exists): done.  Still there (same id): delete it."""
+    pool = _pool_by_id(cluster, args['pool_id'])
+    return [] if pool is None else command_steps([_delete(pool['pool_name'])])
 
 
 # -- completion conditions -------------------------------------------------------------------------
@@ -230,19 +298,22 @@ def _pg_counts(pg_summary: Optional[Mapping[str, Any]], pool_id: int) -> Tuple[i
 
 
 def pool_created(name: str) -> Any:
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         osd_map = cluster.source('osd_map') or {}
         pool = next((p for p in osd_map.get('pools', []) if p['pool_name'] == name), None)
         if pool is None:
             return False, None, f"Expected pool '{name}' not found"
         total, settled = _pg_counts(cluster.source('pg_summary'), pool['pool'])
-        status = f"Waiting for OSD map epoch {osd_map.get('epoch')}"
+        if total < pool['pg_num']:
+            status = f"Waiting for OSD map epoch {osd_map.get('epoch')}"
+        else:       # (what a timeout then says: the pool is there, its PGs are not all created)
+            status = f"Pool '{name}' created; waiting for PG creation ({settled}/{total})"
         return total >= pool['pg_num'] and settled == total, status, None
     return check
 
 
 def pgs_settled(pool_id: int, pg_num: int, pgp_num: int) -> Any:
-    def check(cluster: Any) -> Tuple[bool, Optional[str], Optional[str]]:
+    def check(cluster: 'ClusterState') -> Tuple[bool, Optional[str], Optional[str]]:
         pool = next((p for p in (cluster.source('osd_map') or {}).get('pools', []) if p['pool'] == pool_id), None)
         if pool is None:
             return False, None, f'Expected pool {pool_id} not found'

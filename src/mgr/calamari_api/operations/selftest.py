@@ -1,8 +1,11 @@
 """``POST server/<fqdn>/debug_job``: Calamari's salt self tests, as requests that exercise the engine."""
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, List
 
-from ..http import bad_request, detail
-from ..requests import Block, Delay, Fail, Operation, Step
+from ..web.http import bad_request, detail
+from ..requests.steps import LOST_CONTACT, Block, Delay, Fail, Operation, Resume, Step
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
 
 SELFTEST_PREFIX = 'ceph.selftest'
 EXCEPTION_MESSAGE = 'This is a self-test exception'
@@ -24,19 +27,33 @@ def selftest_operation(body: Dict[str, Any]) -> Operation:
         raise detail(403, f"Command '{cmd[:MAX_CMD]}' is not a self test command")
     if len(cmd) > MAX_CMD:
         raise bad_request(f"'cmd' is longer than {MAX_CMD} characters")
-    step: Step
+    spec: Dict[str, Any]
     if cmd == 'ceph.selftest_wait':
-        step = Delay(_period(args))
+        spec = {'delay': _period(args)}
     elif cmd == 'ceph.selftest_block':
-        step = Block()
+        spec = {'block': True}
     elif cmd == 'ceph.selftest_exception':
-        step = Fail(EXCEPTION_MESSAGE)
+        spec = {'fail': EXCEPTION_MESSAGE}
     else:
-        step = Fail(f"'{cmd}' is not available.")
+        spec = {'fail': f"'{cmd}' is not available."}
     shown = repr(args)
     if len(shown) > MAX_ARGS_SHOWN:
         shown = shown[:MAX_ARGS_SHOWN - 3] + '...'
-    return Operation(f'salt: {cmd}: {shown}', [step], fsid=None, changes_maps=False)
+    return Operation(f'salt: {cmd}: {shown}', _steps(spec), fsid=None, changes_maps=False,
+                     resume=Resume('selftest', spec))
+
+
+def _steps(spec: Dict[str, Any]) -> List[Step]:
+    if 'delay' in spec:
+        return [Delay(spec['delay'])]
+    if spec.get('block'):
+        return [Block()]
+    return [Fail(spec['fail'])]
+
+
+def resume(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """A self test exercises the mgr that ran it: after a failover it ends as in Calamari, "Lost contact"."""
+    return [Fail(LOST_CONTACT)]
 
 
 def _period(args: Any) -> float:

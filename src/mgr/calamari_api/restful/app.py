@@ -6,13 +6,18 @@ import logging
 import math
 import traceback
 from base64 import b64decode
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs
 
 from ..audit import http_line
-from ..webapp import MAX_BODY_BYTES, SAFE_METHODS
+from ..web.gate import role_allows
+from ..web.http import MAX_BODY_BYTES, SAFE_METHODS
 from .controllers import Controllers, RestfulError
 from .routes import ROUTES, Route
+
+if TYPE_CHECKING:
+    from ..services import Services
+    from .service import Restful
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ def basic_credentials(header: str) -> Optional[Tuple[str, str]]:
 
 
 class RestfulApp:
-    def __init__(self, services: Any, restful: Any) -> None:
+    def __init__(self, services: 'Services', restful: 'Restful') -> None:
         self.services = services
         self.keys = restful.keys
         self.throttle = services.auth.throttle
@@ -111,7 +116,7 @@ class RestfulApp:
                     self.read_body(environ), environ.get('REMOTE_ADDR') or '')
         if not route.public:
             call.role = self.authenticate(environ, call)
-            if call.role == 'readonly' and lookup != 'GET' and route.action != 'request_submit':
+            if not role_allows(call.role, lookup) and route.action != 'request_submit':   # (the API's rule)
                 raise RestfulError(403, 'auth: this key is read-only')
         if lookup in SAFE_METHODS or route.public:
             return 200, getattr(self.controllers, route.action)(call, **match.groupdict())

@@ -6,18 +6,21 @@ import json
 import os
 import subprocess
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mgr_module import HandleCommandResult
 
 from ..cluster import isoformat
 from ..compat import RESTFUL_MODULE_SHIPPED, cli_read_command, cli_write_command
 
+if TYPE_CHECKING:
+    from ..module import Module
+
 PREFIX = 'calamari-api'
 CERT_KEYS = ('restful/crt', 'restful/key')      # the listener's own certificate (restful create-self-signed-cert)
 
 
-def _create(mgr: Any, name: str, role: str) -> HandleCommandResult:
+def _create(mgr: 'Module', name: str, role: str) -> HandleCommandResult:
     try:
         key = mgr.services.restful.keys.create(name, role)
     except KeyError:
@@ -28,14 +31,14 @@ def _create(mgr: Any, name: str, role: str) -> HandleCommandResult:
     return HandleCommandResult(0, key, '')
 
 
-def _list(mgr: Any) -> HandleCommandResult:
+def _list(mgr: 'Module') -> HandleCommandResult:
     mgr.services.restful.keys.import_restful()
     keys = {name: dict(rec, created=isoformat(rec['created']) if rec.get('created') else None)
             for name, rec in mgr.services.restful.keys.list().items()}
     return HandleCommandResult(0, json.dumps(keys, indent=4, sort_keys=True), '')
 
 
-def _delete(mgr: Any, name: str) -> HandleCommandResult:
+def _delete(mgr: 'Module', name: str) -> HandleCommandResult:
     existed, warning = mgr.services.restful.keys.delete(name)
     if not existed:
         return HandleCommandResult(-errno.ENOENT, '', f'Key {name!r} does not exist')

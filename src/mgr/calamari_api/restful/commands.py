@@ -6,10 +6,13 @@ write: a request of the request engine (tracked, persisted, with its events), wa
 import errno
 import threading
 import time
-from typing import Any, Dict, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Tuple
 
 from .. import mgr_commands
-from ..requests import Commands, Operation
+from ..requests.steps import Commands, Operation
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 Result = Tuple[int, str, str]
 
@@ -36,14 +39,14 @@ def is_read_only(command: Dict[str, Any]) -> bool:
     return bool(words) and words[-1] in READ_VERBS
 
 
-def _timeout(services: Any) -> float:
+def _timeout(services: 'Services') -> float:
     try:
         return float(services.option('request_timeout') or 300)
     except (TypeError, ValueError):
         return 300.0
 
 
-def run(services: Any, command: Dict[str, Any]) -> Result:
+def run(services: 'Services', command: Dict[str, Any]) -> Result:
     """(r, outb, outs) of one client command, as the ceph CLI would get them."""
     served = mgr_commands.answer(services, command)
     if served is not None:
@@ -53,7 +56,7 @@ def run(services: Any, command: Dict[str, Any]) -> Result:
     return _tracked(services, command)
 
 
-def _tracked(services: Any, command: Dict[str, Any]) -> Result:
+def _tracked(services: 'Services', command: Dict[str, Any]) -> Result:
     """A write, as a request of the engine (listed at /api/v2/request with its events); its result once done."""
     done = threading.Event()
     results = []

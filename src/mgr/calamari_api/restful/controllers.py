@@ -2,7 +2,7 @@
 returning the JSON body (200) or raising RestfulError.  restful answered bad input with 500 and a ``message``;
 here the same message comes with a 4xx (400 bad input, 404 unknown object)."""
 import re
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from ..audit import cli_summary, quoted
 from ..command_policy import refusal
@@ -11,6 +11,11 @@ from . import views
 from .commands import is_read_only
 from .requests import RestfulRequest, TooBusy
 from .routes import ROUTES
+
+if TYPE_CHECKING:
+    from ..services import Services
+    from .app import Call
+    from .requests import RestfulRequests
 
 DOCS: Dict[str, List[str]] = {
     'root': ['Show the basic information for the REST API', 'This includes values like api version or auth method'],
@@ -83,13 +88,13 @@ def _command(value: Any) -> Dict[str, Any]:
 
 
 class Controllers:
-    def __init__(self, services: Any, requests: Any) -> None:
+    def __init__(self, services: 'Services', requests: 'RestfulRequests') -> None:
         self.services = services
         self.objects = requests
         self.cluster = services.cluster
 
     # -- requests ---------------------------------------------------------------------------------
-    def submit(self, call: Any, waves: List[List[Dict[str, Any]]]) -> Dict[str, Any]:
+    def submit(self, call: 'Call', waves: List[List[Dict[str, Any]]]) -> Dict[str, Any]:
         """A request of these waves of commands; with ``?wait=1`` answered once finished."""
         if call.role == 'readonly' and not all(is_read_only(c) for wave in waves for c in wave):
             raise RestfulError(403, 'auth: this key is read-only (it may run read-only commands only)')
@@ -108,49 +113,49 @@ class Controllers:
                                headers={'Retry-After': '5'})
         return request.to_json()
 
-    def requests_list(self, call: Any) -> Any:
+    def requests_list(self, call: 'Call') -> Any:
         return paginate([r.to_json() for r in self.objects.list()], call.arg('page'))
 
     # -- actions ----------------------------------------------------------------------------------
-    def root(self, call: Any) -> Any:
+    def root(self, call: 'Call') -> Any:
         return {'api_version': 1,
                 'auth': 'Use "ceph restful create-key <key>" to create a key pair, '
                         'pass it as HTTP Basic auth to authenticate',
                 'doc': 'See /doc endpoint',
                 'info': 'Ceph Manager RESTful API server'}
 
-    def doc(self, call: Any) -> Any:
+    def doc(self, call: 'Call') -> Any:
         out: Dict[str, Dict[str, List[str]]] = {}
         for route in ROUTES:
             out.setdefault(route.doc_path, {})[route.method] = DOCS[route.action]
         return out
 
-    def config_cluster(self, call: Any) -> Any:
+    def config_cluster(self, call: 'Call') -> Any:
         return self.cluster.source('config')
 
-    def config_cluster_key(self, call: Any, key: str) -> Any:
+    def config_cluster_key(self, call: 'Call', key: str) -> Any:
         return (self.cluster.source('config') or {}).get(key)
 
-    def config_osd(self, call: Any) -> Any:
+    def config_osd(self, call: 'Call') -> Any:
         return views.osd_flags(self.cluster.source('osd_map'))
 
-    def config_osd_patch(self, call: Any) -> Any:
+    def config_osd_patch(self, call: 'Call') -> Any:
         args = _object(call.json())
         commands = [{'prefix': 'osd set' if args[flag] else 'osd unset', 'key': flag}
                     for flag in views.OSD_FLAGS if flag in args]
         return self.submit(call, [commands])
 
-    def crush_rules(self, call: Any) -> Any:
+    def crush_rules(self, call: 'Call') -> Any:
         return views.crush_rules(self.cluster.source('osd_map_crush'))
 
     def _mons(self) -> List[Dict[str, Any]]:
         return views.mons(self.cluster.source('mon_map'), self.cluster.source('mon_status'),
                           self.cluster.source('mon_metadata'))
 
-    def mons(self, call: Any) -> Any:
+    def mons(self, call: 'Call') -> Any:
         return self._mons()
 
-    def mon(self, call: Any, name: str) -> Any:
+    def mon(self, call: 'Call', name: str) -> Any:
         found = [m for m in self._mons() if m.get('name') == name]
         if len(found) != 1:
             raise RestfulError(404, f'Failed to identify the monitor node "{name}"')
@@ -161,7 +166,7 @@ class Controllers:
         return views.osds(c.source('osd_map'), c.source('osd_metadata') or {}, c.source('osd_map_tree') or {},
                           c.source('osd_map_crush') or {}, pool_id=pool_id, ids=ids)
 
-    def osds(self, call: Any) -> Any:
+    def osds(self, call: 'Call') -> Any:
         pool = call.arg('pool')
         if pool:
             try:
@@ -176,11 +181,11 @@ class Controllers:
             raise RestfulError(404, f'Failed to identify the OSD id "{osd_id}"')
         return osd
 
-    def osd(self, call: Any, osd_id: str) -> Any:
+    def osd(self, call: 'Call', osd_id: str) -> Any:
         self._osd(osd_id)
         return self._osds(ids=[int(osd_id)])[0]
 
-    def osd_patch(self, call: Any, osd_id: str) -> Any:
+    def osd_patch(self, call: 'Call', osd_id: str) -> Any:
         args = _object(call.json())
         self._osd(osd_id)
         ids = [str(int(osd_id))]
@@ -198,17 +203,17 @@ class Controllers:
             commands.append({'prefix': 'osd reweight', 'id': int(osd_id), 'weight': float(weight)})
         return self.submit(call, [commands])
 
-    def osd_commands(self, call: Any, osd_id: str) -> Any:
+    def osd_commands(self, call: 'Call', osd_id: str) -> Any:
         return list(views.OSD_COMMANDS) if self._osd(osd_id).get('up') else []
 
-    def osd_command(self, call: Any, osd_id: str) -> Any:
+    def osd_command(self, call: 'Call', osd_id: str) -> Any:
         command = _object(call.json()).get('command')
         osd = self._osd(osd_id)
         if not osd.get('up') or command not in views.OSD_COMMANDS:
             raise bad(f'Command "{command}" not available')
         return self.submit(call, [[{'prefix': f'osd {command}', 'who': str(int(osd_id))}]])
 
-    def perf(self, call: Any) -> Any:
+    def perf(self, call: 'Call') -> Any:
         daemon = call.arg('daemon')
         try:
             pattern = re.compile(daemon) if daemon is not None else None
@@ -219,7 +224,7 @@ class Controllers:
             counters = {k: v for k, v in counters.items() if pattern.match(k)}
         return paginate(counters, call.arg('page'))
 
-    def pools(self, call: Any) -> Any:
+    def pools(self, call: 'Call') -> Any:
         return [views.pool(p) for p in self.cluster.source('osd_map').get('pools', [])]
 
     @staticmethod
@@ -228,7 +233,7 @@ class Controllers:
         if invalid:
             raise bad(f'Invalid arguments found: "{invalid}"')
 
-    def pool_create(self, call: Any) -> Any:
+    def pool_create(self, call: 'Call') -> Any:
         args = dict(_object(call.json()))
         name = args.pop('name', None)
         if name is None:
@@ -250,24 +255,24 @@ class Controllers:
             raise RestfulError(404, f'Failed to identify the pool id "{pool_id}"')
         return pool
 
-    def pool(self, call: Any, pool_id: str) -> Any:
+    def pool(self, call: 'Call', pool_id: str) -> Any:
         return views.pool(self._pool(pool_id))
 
-    def pool_patch(self, call: Any, pool_id: str) -> Any:
+    def pool_patch(self, call: 'Call', pool_id: str) -> Any:
         args = _object(call.json())
         pool = self._pool(pool_id)
         self._pool_args(args)
         return self.submit(call, views.pool_update_waves(pool['pool_name'], args))
 
-    def pool_delete(self, call: Any, pool_id: str) -> Any:
+    def pool_delete(self, call: 'Call', pool_id: str) -> Any:
         name = self._pool(pool_id)['pool_name']
         return self.submit(call, [[{'prefix': 'osd pool delete', 'pool': name, 'pool2': name,
                                     'yes_i_really_really_mean_it': True}]])
 
-    def requests(self, call: Any) -> Any:
+    def requests(self, call: 'Call') -> Any:
         return self.requests_list(call)
 
-    def request_submit(self, call: Any) -> Any:
+    def request_submit(self, call: 'Call') -> Any:
         body = call.json()
         if isinstance(body, list):
             if not all(isinstance(wave, list) for wave in body):
@@ -275,7 +280,7 @@ class Controllers:
             return self.submit(call, [[_command(c) for c in wave] for wave in body])
         return self.submit(call, [[_command(body)]])
 
-    def requests_clean(self, call: Any) -> Any:
+    def requests_clean(self, call: 'Call') -> Any:
         return self.objects.clean()
 
     def _request(self, request_id: str) -> RestfulRequest:
@@ -284,17 +289,17 @@ class Controllers:
             raise RestfulError(404, f'Unknown request id "{request_id}"')
         return request
 
-    def request(self, call: Any, request_id: str) -> Any:
+    def request(self, call: 'Call', request_id: str) -> Any:
         return self._request(request_id).to_json()
 
-    def request_delete(self, call: Any, request_id: str) -> Any:
+    def request_delete(self, call: 'Call', request_id: str) -> Any:
         request = self.objects.pop(request_id)
         if request is None:
             raise RestfulError(404, 'No such request id')
         return request.to_json()
 
-    def servers(self, call: Any) -> Any:
+    def servers(self, call: 'Call') -> Any:
         return self.cluster.source('servers')
 
-    def server(self, call: Any, fqdn: str) -> Any:
+    def server(self, call: 'Call', fqdn: str) -> Any:
         return self.services.mgr.get_server(fqdn)

@@ -13,9 +13,12 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
-from ..auth import ROLES, USERNAME_RE
+from ..auth.users import ROLES, USERNAME_RE
+
+if TYPE_CHECKING:
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ def check_name(name: Any) -> Optional[str]:
 class RestfulKeys:
     """``query(command, timeout)`` runs a mon command: (r, outb, outs)."""
 
-    def __init__(self, store: Any, query: Callable[[Dict[str, Any], float], Tuple[int, str, str]],
+    def __init__(self, store: 'KVStore', query: Callable[[Dict[str, Any], float], Tuple[int, str, str]],
                  clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._query = query

@@ -1,15 +1,19 @@
 """The certificate of restful's listener."""
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from ..services import Services
 
 QUERY_TIMEOUT = 10.0
 
 
-def _config_key(services: Any, key: str) -> Optional[str]:
+def _config_key(services: 'Services', key: str) -> Optional[str]:
     r, outb, _outs = services.mon_queries.query({'prefix': 'config-key get', 'key': key}, QUERY_TIMEOUT)
     return outb if r == 0 and outb else None
 
 
-def restful_pem(mgr: Any, services: Any, restful_cert: bool) -> Optional[Tuple[str, str]]:
+def restful_pem(mgr: 'MgrModule', services: 'Services', restful_cert: bool) -> Optional[Tuple[str, str]]:
     """(certificate, key): restful's own (``mgr/restful/<mgr id>/crt|key``, else ``mgr/restful/crt|key``) when
     ``restful_cert``; else the one ``restful create-self-signed-cert`` made here, else the module's."""
     if restful_cert:

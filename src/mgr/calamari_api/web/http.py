@@ -4,6 +4,9 @@ import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 from urllib.parse import urlencode
 
+SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')     # no CSRF check; a readonly role may use them
+MAX_BODY_BYTES = 1024 * 1024
+
 # -- errors -------------------------------------------------------------------------------------
 
 
@@ -71,11 +74,6 @@ class RawResponse(Response):
         super().__init__(status, None, headers)
         self.raw = raw
         self.content_type = content_type
-
-
-def accepted(request_id: str) -> Response:
-    """202 for an operation that became a tracked request."""
-    return Response(202, {'request_id': request_id})
 
 
 def no_content() -> Response:

@@ -6,7 +6,7 @@ collection interval) one sample of what the mgr holds, under the metric names Ca
   per-second rates, the rest as gauges;
 * ``ceph.cluster.<fsid>.df.<stat>``: ``ceph df``'s totals in bytes, and the legacy KB names the dashboard asks for
   (``total_space``, ``total_used``, ``total_avail``), served as the bytes series / 1024;
-* ``servers.<mgr host>.<cpu|loadavg|memory|network|iostat|diskspace>.*``: this host, from /proc (local_metrics).
+* ``servers.<mgr host>.<cpu|loadavg|memory|network|iostat|diskspace>.*``: this host, from /proc (host_metrics).
 
 Samples are taken at interval boundaries; the thread waits on an Event between them (``wake()`` after an option
 change).  Changing the interval starts a new history.  Finished coarse buckets go to the KV store (history.py).
@@ -14,10 +14,14 @@ change).  Changing the interval starts a new history.  Finished coarse buckets g
 import logging
 import threading
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple
 
-from . import local_metrics
+from . import host_metrics
 from .history import KEY_PREFIX, HistoryStore, decode_bucket, encode_bucket, slot_key, slot_of
+
+if TYPE_CHECKING:
+    from ..cluster import ClusterState
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +84,9 @@ def legacy_aliases(fsid: str) -> Dict[str, Tuple[str, float]]:
 
 
 class HistorySampler:
-    def __init__(self, cluster: Any, store: Any, local_fqdn: Callable[[], str], option: Callable[[str], Any],
-                 clock: Callable[[], float] = time.time,
-                 read_host: Callable[[Mapping[str, str]], local_metrics.HostReading] = local_metrics.read_host) -> None:
+    def __init__(self, cluster: 'ClusterState', store: 'KVStore', local_fqdn: Callable[[], str],
+                 option: Callable[[str], Any], clock: Callable[[], float] = time.time,
+                 read_host: Callable[[Mapping[str, str]], host_metrics.HostReading] = host_metrics.read_host) -> None:
         self._cluster = cluster
         self._store = store
         self._local_fqdn = local_fqdn
@@ -165,13 +169,13 @@ class HistorySampler:
         values.update(dict.fromkeys(cluster_counters, NAN))      # keep the order; rates below
         counters.update(cluster_counters)
         fqdn = self._local_fqdn()
-        host = f'servers.{local_metrics.graphite_host(fqdn)}.'
-        reading = self._read_host(local_metrics.local_osd_dirs(cluster.source('osd_metadata'), fqdn))
+        host = f'servers.{host_metrics.graphite_host(fqdn)}.'
+        reading = self._read_host(host_metrics.local_osd_dirs(cluster.source('osd_metadata'), fqdn))
         values.update({host + k: v for k, v in reading.gauges.items()})
         values.update({host + k: NAN for k in reading.counters})
         counters.update({host + k: v for k, v in reading.counters.items()})
         previous_time, previous_disks = self._disks
-        values.update({host + k: v for k, v in local_metrics.iostat_values(
+        values.update({host + k: v for k, v in host_metrics.iostat_values(
             previous_disks, reading.disks, now - previous_time).items()})
         self._disks = (now, reading.disks)
         values.update(self._rates.update(now, counters))

@@ -9,11 +9,12 @@ import tempfile
 import types
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(TESTS)
+FIXTURES = os.path.join(TESTS, 'fixtures')
 MGR_PATH = os.environ.get('CEPH_MGR_PATH', '/usr/share/ceph/mgr')
-FIXTURE = os.path.join(HERE, 'fixtures', 'cluster.json')
-CRUSH_TEXT = os.path.join(HERE, 'fixtures', 'crushmap.txt')     # the fixture's CRUSH map, exact weights
+FIXTURE = os.path.join(FIXTURES, 'cluster.json')
+CRUSH_TEXT = os.path.join(FIXTURES, 'crushmap.txt')     # the fixture's CRUSH map, exact weights
 
 
 def load_fixture(path: str = FIXTURE) -> Dict[str, Any]:

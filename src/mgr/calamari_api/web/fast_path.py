@@ -5,60 +5,51 @@ lookup; CherryPy's cycle around it (config, tools, hooks, a Routes match) cost s
 application the server runs is ``FastPath``: it answers a GET when, and only when, the full path would have answered
 it from the cache, and hands every other request to CherryPy unchanged.
 
-"Only when" is kept by running the same code, not a copy of it: the route comes from what Routes resolved for
-the same path before (the fast path learns path → route from the full path and never matches URLs itself), and
-authentication, the role check, the fsid check, the cache key and the responses (errors of those checks included)
-are the full path's own functions.  A stale entry, HEAD, or a path the full path has not served yet goes to the full
-path, which then answers exactly as it always did.
+"Only when" is kept by sharing, not copying: the route comes from the dispatcher's ``RouteIndex`` (what Routes
+resolved for the same path before: the fast path never matches URLs itself), the checks are the ``AccessGate``
+both paths call, the cache key and the cache are the full path's, and the answers (refusals included) are the
+``render`` functions the full path sends too.  A stale entry, HEAD, or a path the full path has not served yet goes
+to the full path, which then answers exactly as it always did.
 """
 from http.cookies import CookieError, SimpleCookie
 from threading import Lock
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import parse_qs
 
+from ..hub import Hub
+from .gate import AccessGate
 from .http import ApiError, ApiRequest
+from .render import Answer, Renderer
+from .response_cache import ResponseCache, cache_key
+from .route_index import Resolved, RouteIndex
 
-MAX_LEARNED = 8192          # distinct paths remembered (an OSD list of 3000 OSDs has 3000 osd/<id> paths)
 MAX_COOKIE_HEADERS = 1024   # parsed Cookie headers remembered (a polling client sends the same one every time)
 
 StartResponse = Callable[[str, List[Tuple[str, str]]], Any]
-
-
-class Learned:
-    """What the full path resolved for one URL path: the endpoint, the GET route and the path parameters."""
-    __slots__ = ('endpoint', 'route', 'handler', 'params')
-
-    def __init__(self, endpoint: Any, route: Any, handler: Any, params: Dict[str, str]) -> None:
-        self.endpoint = endpoint
-        self.route = route
-        self.handler = handler
-        self.params = params
+Wsgi = Callable[[Dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class FastPath:
-    """WSGI application: cached GETs answered directly, everything else by ``app.full_path`` (CherryPy)."""
+    """WSGI application: cached GETs answered directly, everything else by ``full_path`` (CherryPy)."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.full_path = app.full_path
-        self._learned: Dict[str, Learned] = {}
+    def __init__(self, full_path: Wsgi, index: RouteIndex, gate: AccessGate, responses: ResponseCache,
+                 renderer: Renderer, hub: Hub) -> None:
+        self.full_path = full_path
+        self._index = index
+        self._gate = gate
+        self._responses = responses
+        self._renderer = renderer
+        self._hub = hub
         self._cookies: Dict[str, Dict[str, str]] = {}
         self._header_names: Dict[str, str] = {}
         self._lock = Lock()
         self.hits = 0
 
-    def learn(self, path: str, endpoint: Any, route: Any, handler: Any, params: Dict[str, str]) -> None:
-        """Called by the full path for each cacheable GET it dispatched."""
-        with self._lock:
-            if len(self._learned) >= MAX_LEARNED:
-                self._learned.clear()
-            self._learned[path] = Learned(endpoint, route, handler, dict(params))
-
     def __call__(self, environ: Dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get('REQUEST_METHOD') == 'GET':
-            learned = self._learned.get(environ.get('PATH_INFO', ''))
-            if learned is not None:
-                answer = self._answer(environ, learned)
+            resolved = self._index.get(environ.get('PATH_INFO', ''))
+            if resolved is not None:
+                answer = self._answer(environ, resolved)
                 if answer is not None:
                     self.hits += 1
                     status, headers, body = answer
@@ -66,29 +57,24 @@ class FastPath:
                     return [body]
         return self.full_path(environ, start_response)
 
-    def _answer(self, environ: Dict[str, Any], learned: Learned) -> Optional[Tuple[str, List[Tuple[str, str]], bytes]]:
+    def _answer(self, environ: Dict[str, Any], resolved: Resolved) -> Optional[Answer]:
         """(status, headers, body) for a cache hit the full path would serve, or None to let it decide."""
-        app = self.app
+        if self._hub.merges(resolved.route):
+            return None                     # answered for every cluster now: by the full path
         try:
             request = request_from_environ(environ, self._parsed_cookies, self._header_name)
         except CookieError:
             return None
         # The cache first (no side effects): on a miss the full path runs every check, so none may run here twice
         # (a token's use is recorded, a failed one throttled).
-        rendered = app.responses.peek(app.cache_key(learned.route, request), learned.handler.cache_deps)
+        rendered = self._responses.peek(cache_key(resolved.route.action, request), resolved.route.cache)
         if rendered is None:
             return None
         try:
-            user = app.check_access(learned.endpoint, learned.route, request, learned.params)
+            user = self._gate.admit(request, resolved.endpoint, resolved.params)
         except ApiError as e:
-            status, headers, body = app.error_response(e)       # as the full path would answer it
-        else:
-            status, headers, body = app.rendered_response(rendered, request)
-            headers.append(('Allow', learned.endpoint.allow(user)))
-        headers.append(('Server', app.server_header))
-        if body:
-            headers.append(('Content-Length', str(len(body))))
-        return status, headers, body
+            return self._renderer.refusal(e)        # as the full path would answer it
+        return self._renderer.cached(rendered, request, resolved.endpoint.allow(user))
 
     def _header_name(self, environ_key: str) -> str:
         name = self._header_names.get(environ_key)

@@ -1,4 +1,4 @@
-"""A real Ceph cluster for the integration tier, driven through tools/dev-cluster."""
+"""A real Ceph cluster through tools/dev-cluster: the integration and package tiers' harness, and bench/'s."""
 import json
 import os
 import random
@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from tests.http_client import HttpClient
+from tests.support.http_client import HttpClient
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCHER = os.path.join(REPO, 'tools', 'dev-cluster')
@@ -30,12 +30,19 @@ PORT_BLOCK = 32
 PORT_RANGE = (20000, 26000) if RELEASE == 'system' else (26000, 32000)
 
 
+HANDED_OUT: List[range] = []      # ports given to clusters of this test process (not bound yet while they start)
+
+
 def free_port(block: int = PORT_BLOCK) -> int:
-    """The first of `block` consecutive ports that are free now, chosen at random (test tiers run side by side)."""
+    """The first of `block` consecutive ports that are free now, chosen at random (test tiers run side by side),
+    and not handed out before in this process (two clusters may start at once: test_many_clusters)."""
     rng = random.SystemRandom()
     for _ in range(200):
         base = rng.randrange(PORT_RANGE[0], PORT_RANGE[1] - block)
+        if any(base < taken.stop and taken.start < base + block for taken in HANDED_OUT):
+            continue
         if all(port_is_free(port) for port in range(base, base + block)):
+            HANDED_OUT.append(range(base, base + block))
             return base
     raise RuntimeError(f'no {block} consecutive free ports in {PORT_RANGE}')
 

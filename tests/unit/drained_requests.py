@@ -1,4 +1,4 @@
-"""Shared by the write tests: make the request engine's sends deterministic.
+"""Shared by the unit write tests (a fixture to import): the request engine drained synchronously after each submit.
 
 In ceph-mgr every ``send_command`` is made from the engine's own thread; here each ``submit`` is followed
 by a synchronous drain (``tick()``) in the test's thread, and the fake mgr completes commands inside

@@ -23,7 +23,7 @@ from cheroot import server as cheroot_server
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from .webapp import MAX_BODY_BYTES
+from .http import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import zlib
 from array import array
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from .views.graphite import Series
+from .render import Series
 
 FINE_POINTS = 1440
 COARSE_FACTOR = 15

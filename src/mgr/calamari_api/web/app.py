@@ -1,5 +1,5 @@
 """The WSGI application: a CherryPy RoutesDispatcher built from ``routes.ROUTES``, and one place that turns
-every request into (authentication, CSRF, role, method) checks + a controller call + a JSON response."""
+every request into the access gate's checks (gate.py) + a controller call + a JSON response."""
 import json
 import logging
 import traceback
@@ -8,22 +8,25 @@ from urllib.parse import parse_qs
 
 import cherrypy
 from cherrypy import _cplogging
-from cherrypy.lib import httputil
 
 from . import routes as route_table
-from .audit import bare
-from .cluster import MAX_AGE
-from .controllers import load_controllers
-from .http import ApiError, ApiRequest, RawResponse, Response, bad_request, detail, not_found_object, render_json
+from ..audit import bare, principal_name
+from ..cluster import MAX_AGE
+from ..controllers import load_controllers
+from ..hub import Hub
+from ..requests.engine import TooManyInFlight
+from ..requests.steps import Operation
+from .endpoint import Endpoint, Handler
 from .fast_path import FastPath
-from .response_cache import GZIP_MIN_BYTES, Rendered, ResponseCache
+from .gate import AccessGate
+from .http import ApiError, ApiRequest, RawResponse, Response, SAFE_METHODS, bad_request, detail, render_json
+from .render import Renderer, cached_response
+from .response_cache import Rendered, ResponseCache, cache_key
+from .route_index import Resolved, RouteIndex
 
 log = logging.getLogger(__name__)
 
-METHOD_ORDER = ('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS')
-SAFE_METHODS = ('GET', 'HEAD', 'OPTIONS')
-READONLY_ALLOW = 'GET, HEAD, OPTIONS'
-MAX_BODY_BYTES = 1024 * 1024
+IN_FLIGHT_RETRY_SECONDS = 5
 
 
 def to_routes_path(version: str, pattern: str) -> str:
@@ -104,31 +107,6 @@ class OwnConfigDispatcher(cherrypy.dispatch.RoutesDispatcher):
         return handler
 
 
-class Endpoint:
-    """Every method bound to one URL pattern.  CherryPy calls ``handle`` for any method."""
-
-    def __init__(self, app: 'CalamariApp', pattern: str, version: str) -> None:
-        self.app = app
-        self.pattern = pattern
-        self.version = version
-        self.actions: Dict[str, Tuple[route_table.Route, Any]] = {}
-        self.public = False
-        self._allow = ''
-
-    def bind(self, route: route_table.Route, handler: Any) -> None:
-        self.actions[route.method] = (route, handler)
-        self.public = all(route.public for route, _ in self.actions.values())
-        methods = set(self.actions) | {'OPTIONS'} | ({'HEAD'} if 'GET' in self.actions else set())
-        self._allow = ', '.join(m for m in METHOD_ORDER if m in methods)
-
-    def allow(self, user: Any) -> str:
-        return READONLY_ALLOW if user is not None and getattr(user, 'readonly', False) else self._allow
-
-    @cherrypy.expose
-    def handle(self, **_params: Any) -> bytes:
-        return self.app.respond(self)
-
-
 class CalamariApp:
     """Builds the dispatcher and runs requests against the controllers with the shared services."""
 
@@ -136,13 +114,17 @@ class CalamariApp:
         self.services = services
         self.controllers = load_controllers(services)
         self.responses = ResponseCache(services.cluster.generations, MAX_AGE)
+        self.hub = Hub(services)
+        self.gate = AccessGate(services.auth, services.tokens, lambda: services.cluster.fsid, self.hub.member_fsid)
+        self.route_index = RouteIndex()
         self.endpoints: List[Endpoint] = []
         self.dispatcher = OwnConfigDispatcher()
         self._build()
         self.full_path = cherrypy.Application(None, '', config=self._config())
         self.full_path.log = QuietLogManager(id(self.full_path), cherrypy.log.logger_root)
         self.server_header = f'CherryPy/{cherrypy.__version__}'     # (the full path's, for the fast path too)
-        self.fast_path = FastPath(self)
+        self.fast_path = FastPath(self.full_path, self.route_index, self.gate, self.responses,
+                                  Renderer(self.server_header), self.hub)
         self.wsgi = self.fast_path          # what the server runs: cached GETs fast, the rest through CherryPy
 
     def _build(self) -> None:
@@ -154,7 +136,7 @@ class CalamariApp:
             for version in route.versions:
                 endpoint = by_path.get((version, route.pattern))
                 if endpoint is None:
-                    endpoint = by_path[(version, route.pattern)] = Endpoint(self, route.pattern, version)
+                    endpoint = by_path[(version, route.pattern)] = Endpoint(route.pattern, version, self.respond)
                     self.endpoints.append(endpoint)
                 endpoint.bind(route, handler)
         for i, endpoint in enumerate(self.endpoints):
@@ -255,100 +237,49 @@ class CalamariApp:
 
     def _send_rendered(self, rendered: Rendered, request: Optional[ApiRequest]) -> bytes:
         response = cherrypy.response
-        status, headers, body = self.rendered_response(rendered, request)
+        status, headers, body = cached_response(rendered, request)
         response.status = status
         response.headers.pop('Content-Type', None)
         for name, value in headers:
             response.headers[name] = value
         return body
 
-    @staticmethod
-    def rendered_response(rendered: Rendered, request: Optional[ApiRequest]) -> Tuple[str, List[Tuple[str, str]],
-                                                                                      bytes]:
-        """A cached 200 (status, headers, body): 304 when the client has it already, gzip when it accepts it."""
-        headers = [('ETag', rendered.etag), ('Vary', 'Accept-Encoding, Cookie, Authorization')]
-        request_headers = request.headers if request else {}
-        if rendered.etag in (request_headers.get('If-None-Match') or '').replace(' ', '').split(','):
-            return '304 Not Modified', headers, b''
-        headers.append(('Content-Type', 'application/json'))
-        if len(rendered.body) >= GZIP_MIN_BYTES and 'gzip' in (request_headers.get('Accept-Encoding') or ''):
-            headers.append(('Content-Encoding', 'gzip'))
-            return '200 OK', headers, rendered.gzipped
-        return '200 OK', headers, rendered.body
-
-    def authenticate(self, request: ApiRequest) -> Any:
-        """An API token (401 when bad) or else a session (403 when anonymous)."""
-        return self.services.tokens.authenticate(request) or self.services.auth.authenticate(request)
-
-    def check_access(self, endpoint: Endpoint, route: route_table.Route, request: ApiRequest,
-                     params: Dict[str, str]) -> Any:
-        """``run``'s checks for a GET, in its order: authentication, the role, the fsid.  The user (None on a public
-        route); the ApiError ``run`` would raise, with the Allow header it would carry."""
-        user = None
-        if not (endpoint.public or route.public):
-            request.user = user = self.authenticate(request)
-        try:
-            if user is not None:
-                self.services.auth.check_role(request)
-            if 'fsid' in params:
-                self.check_fsid(params['fsid'], route)
-        except ApiError as e:
-            e.headers['Allow'] = endpoint.allow(user)
-            raise
-        return user
-
-    @staticmethod
-    def error_response(error: ApiError) -> Tuple[str, List[Tuple[str, str]], bytes]:
-        """What ``respond`` sends for an ApiError raised before a handler ran (status, headers, body)."""
-        status = '%d %s' % httputil.valid_status(error.status)[:2]
-        headers = list(error.headers.items())
-        if error.body is None:
-            return status, headers, b''
-        return status, headers + [('Content-Type', 'application/json')], render_json(error.body)
-
-    @staticmethod
-    def cache_key(route: route_table.Route, request: ApiRequest) -> Tuple[Any, ...]:
-        """What a cached response depends on besides the maps: the action, the URL and the Host it was asked
-        through (paginated lists and the API root hold absolute URLs)."""
-        return (route.action, request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())),
-                request.headers.get('Host', ''))
-
     def run(self, endpoint: Endpoint, request: ApiRequest) -> Any:
         method = request.method
-        auth = self.services.auth
-        public = endpoint.public or (method in endpoint.actions and endpoint.actions[method][0].public)
-        if not public:
-            request.user = self.authenticate(request)
-            # Set before the checks below, so their 403s carry it too (DRF/IsRoleAllowed did).
-            cherrypy.response.headers['Allow'] = endpoint.allow(request.user)
-            if method not in SAFE_METHODS and not request.user.bearer:
-                auth.check_csrf(request)
-            auth.check_role(request)
-        else:
-            if method not in SAFE_METHODS:
-                auth.check_csrf_if_logged_in(request)
-            cherrypy.response.headers['Allow'] = endpoint.allow(None)      # AllowAny views: no role applies
-        lookup = 'GET' if method == 'HEAD' else method
+        params = {name: cherrypy.request.params[name] for name in endpoint.param_names}
+        user = self.gate.admit(request, endpoint, params)
+        cherrypy.response.headers['Allow'] = endpoint.allow(user)
         if method == 'OPTIONS':
             return {'name': endpoint.pattern, 'description': '',
                     'renders': ['application/json'], 'parses': ['application/json']}
-        if lookup not in endpoint.actions:
+        action = endpoint.action(method)
+        if action is None:
             raise detail(405, f"Method '{method}' not allowed.")
-        route, handler = endpoint.actions[lookup]
-        params = {name: cherrypy.request.params[name] for name in route.param_names}
-        if 'fsid' in params:
-            self.check_fsid(params['fsid'], route)
-        deps = getattr(handler, 'cache_deps', None)
-        if deps and lookup == 'GET':
+        route, handler = action
+        member = self.hub.member_fsid(params) or self.hub.graphite_member(route, request)
+        if member is not None:
+            return self.hub.forward(member, request, route)     # another cluster's: it answers (hub.py)
+        if self.hub.merges(route):
+            return self.hub.merged(route, request, params, lambda req: self.call(route, handler, req, params))
+        deps = route.cache
+        if deps and method in ('GET', 'HEAD'):
             if method == 'GET':
-                self.fast_path.learn(request.path, endpoint, route, handler, params)
-            return self.responses.get(self.cache_key(route, request), deps, lambda: handler(request, **params))
-        return handler(request, **params)
+                self.route_index.record(request.path, Resolved(endpoint, route, handler, params))
+            return self.responses.get(cache_key(route.action, request), deps, lambda: handler(request, **params))
+        return self.call(route, handler, request, params)
 
-    def check_fsid(self, fsid: str, route: route_table.Route) -> None:
-        """Every cluster-scoped route: an unknown fsid is a 404 (empty body for a GET of ``cluster/<fsid>``)."""
-        if fsid == self.services.cluster.fsid:
-            return
-        if route.pattern == 'cluster/{fsid}' and route.method == 'GET':
-            raise ApiError(404, None)
-        raise not_found_object('cluster', fsid)
+    def call(self, route: route_table.Route, handler: Handler, request: ApiRequest, params: Dict[str, str]) -> Any:
+        """The handler's answer; a write's operation becomes a tracked request, answered with the route's status."""
+        result = handler(request, **params)
+        if isinstance(result, Operation):
+            return Response(route.status, {'request_id': self.submit(request, result)})
+        return result
+
+    def submit(self, request: ApiRequest, operation: Operation) -> str:
+        """Every write's way into the request engine: the request id, with who asked and from where (the audit
+        line of its end, the per-principal cap on requests in flight: 429 beyond it)."""
+        try:
+            return self.services.requests.submit(operation, principal=principal_name(request.user),
+                                                 client=request.remote_addr)
+        except TooManyInFlight as e:
+            raise ApiError(429, {'detail': str(e)}, headers={'Retry-After': str(IN_FLIGHT_RETRY_SECONDS)})

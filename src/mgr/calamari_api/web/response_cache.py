@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .http import render_json
+from .http import ApiRequest, render_json
 
 GZIP_MIN_BYTES = 1024
 MAX_ENTRIES = 256
@@ -85,3 +85,10 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+def cache_key(action: str, request: ApiRequest) -> Tuple[Any, ...]:
+    """What a cached response depends on besides the maps: the action, the URL and the Host it was asked
+    through (paginated lists and the API root hold absolute URLs)."""
+    return (action, request.path, tuple(sorted((k, tuple(v)) for k, v in request.query.items())),
+            request.headers.get('Host', ''))

@@ -9,7 +9,7 @@ import os
 import re
 from typing import Dict, Mapping, NamedTuple, Optional, Tuple
 
-from .local_host import read_text
+from ..local_host import read_text
 
 CPU_FIELDS = ('user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal')
 MEMORY_FIELDS = ('MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'Active', 'Inactive', 'Dirty',

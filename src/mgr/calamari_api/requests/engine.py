@@ -7,7 +7,16 @@ arrive through ``on_command(tag)`` from ``notify('command', tag)`` (synchronousl
 ``send_command`` in the unit-test fake, asynchronously in ceph-mgr); the first failing command ends the
 request with the mon's ``outs`` as ``error_message``.  A background thread handles timeouts, timers,
 condition checks and persistence (one small KV key per request), so neither ``notify()`` nor HTTP
-threads ever wait.
+threads ever wait — except ``submit``: a request is in the store (``journal.GroupCommit``: concurrent submits
+share one write) before its id is returned, so a 202 is never lost with the mgr that gave it.
+
+Failover: each operation names how it is resumed (``Resume``: a kind in the engine's table of resumers and JSON
+arguments).  A new active mgr loads every unfinished request and, from the maps, lets the resumer decide: the
+change is there (no steps: success), the remaining steps are safe to run again (they run), or what is unknown
+(a ``Fail`` step saying so).  A step that must not run twice (``Commands.write_ahead``: a pool create) is recorded
+as started in the store before it is sent, so its resumer knows whether it may have been sent.  A completion
+event is emitted once: after a failover, a completion whose event is already in the log takes that event's
+outcome, and a completed request whose event did not reach the log gets it again.
 
 Every ``send_command`` is made from the engine's own thread: ceph-mgr keeps the *sending* thread's Python
 thread state to deliver the completion, and the thread state ``notify()`` runs in is temporary (sending
@@ -18,20 +27,32 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
-from .cluster import isoformat
-from .mon_queries import command_json
+from ..events import MAX_MESSAGE
+from ..web.http import unavailable
+from ..mon_queries import command_json
+from .journal import GroupCommit, NotStored, load_batches, newer
+from .steps import LOST_CONTACT, Block, Commands, Delay, Fail, Operation, RadosCommand, Resume, Step, WaitFor
+from .user_request import COMPLETE, Pending, UserRequest
+
+if TYPE_CHECKING:
+    from mgr_module import MgrModule
+    from ..audit import Audit
+    from ..cluster import ClusterState
+    from ..events import EventLog
+    from ..store import KVStore
 
 log = logging.getLogger(__name__)
 
 TAG_PREFIX = 'calamari_api:'
 STORE_PREFIX = 'request/'
-SUBMITTED = 'submitted'
-COMPLETE = 'complete'
-STATES = (COMPLETE, SUBMITTED)
-LOST_CONTACT = 'Lost contact'
+LOST_UNKNOWN = (LOST_CONTACT + ': the mgr running this request stopped, and this kind of request cannot tell from '
+                'the maps whether its change was made')
+RESUMING = 'Resuming after a mgr failover'
+SUBMIT_TIMEOUT = 10.0           # a submit waits this long for the mons to store the request, then answers 503
+WRITE_AHEAD_TIMEOUT = 30.0
+NOT_STORED_IN_TIME = 'Not started: the mons stored it only after the client was told it was not stored'
 STOP_GRACE = 5.0
 IDLE_SLEEP = 30.0
 WAIT_RECHECK = 1.0
@@ -43,129 +64,42 @@ class TooManyInFlight(Exception):
     """A principal has as many requests in flight as the option ``max_requests_in_flight`` allows."""
 
 
-# -- operations -----------------------------------------------------------------------------------
-
-class Step:
-    """One stage of an operation."""
-
-
-@dataclass
-class Commands(Step):
-    """A wave of mon commands sent together; the next step starts when all of them returned 0."""
-    commands: List[Dict[str, Any]]
-
-
-@dataclass
-class RadosCommand(Step):
-    """One mon command with a binary input buffer (``osd setcrushmap``), sent through librados
-    (``mgr.rados.mon_command``) because ``send_command`` cuts its input at the first NUL.  It runs in a
-    worker thread started by the engine's thread and is timed out like any command.  On success,
-    ``then(outs)`` may return a step to run next (e.g. a wait for the map the command made)."""
-    command: Dict[str, Any]
-    inbuf: bytes = b''
-    then: Optional[Callable[[str], Optional[Step]]] = None
+def setting_target(resume: Optional[Resume]) -> Any:
+    """What an idempotent "set it to X" request sets, as a set of names (None for other requests)."""
+    if resume is None:
+        return None
+    args = resume.args
+    if resume.kind == 'osd_update':
+        return {f"osd.{args['osd']}"}
+    if resume.kind == 'osd_flags':
+        return {f'flag.{flag}' for flag in args['flags']}
+    if resume.kind == 'pool_update':
+        return {f"pool.{args['pool_id']}"}
+    return None
 
 
-@dataclass
-class WaitFor(Step):
-    """Wait until ``check(cluster)`` returns ``(done, status, error)`` with done or error set."""
-    check: Callable[[Any], Tuple[bool, Optional[str], Optional[str]]]
-    status: str = 'Running'
+def completion_message(headline: str, error: Optional[str]) -> str:
+    return f'Failed: {headline} ({error})' if error is not None else f'Succeeded: {headline}'
 
 
-@dataclass
-class Delay(Step):
-    seconds: float
-
-
-class Block(Step):
-    """Never finishes by itself (self test: ends only when cancelled)."""
-
-
-@dataclass
-class Fail(Step):
-    message: str
-
-
-@dataclass
-class Operation:
-    headline: str
-    steps: List[Step]
-    fsid: Optional[str] = None          # the association of its events and of cluster request lists
-    changes_maps: bool = True           # invalidate the cached maps when it completes
-    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None   # each command's (r, outb, outs)
-
-
-def command_steps(commands: Sequence[Dict[str, Any]]) -> List[Step]:
-    """Commands that must run one after the other (each references what the previous one made)."""
-    return [Commands([cmd]) for cmd in commands]
-
-
-# -- requests -------------------------------------------------------------------------------------
-
-@dataclass
-class Pending:
-    result: Any
-    command: Dict[str, Any]
-    deadline: float
-
-
-@dataclass
-class UserRequest:
-    id: str
-    headline: str
-    fsid: Optional[str]
-    requested: float
-    state: str = SUBMITTED
-    error: bool = False
-    error_message: str = ''
-    status: Optional[str] = 'Running'
-    completed: Optional[float] = None
-    steps: List[Step] = field(default_factory=list)
-    changes_maps: bool = True
-    next_step: int = 0
-    pending: Dict[str, Pending] = field(default_factory=dict)
-    wait: Optional[WaitFor] = None
-    wake_at: Optional[float] = None     # Delay timer, or the deadline of a WaitFor
-    sent: int = 0
-    on_result: Optional[Callable[[Dict[str, Any], int, str, str], None]] = None
-    principal: str = '-'                # who asked (audit.principal_name) and from which address
-    client: str = ''
-
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            'id': self.id,
-            'state': self.state,
-            'error': self.error,
-            'error_message': self.error_message,
-            'headline': self.headline,
-            'status': self.status,
-            'requested_at': isoformat(self.requested),
-            'completed_at': isoformat(self.completed) if self.completed is not None else None,
-        }
-
-    def record(self) -> Dict[str, Any]:
-        return {'id': self.id, 'headline': self.headline, 'fsid': self.fsid, 'requested': self.requested,
-                'state': self.state, 'error': self.error, 'error_message': self.error_message,
-                'status': self.status, 'completed': self.completed, 'principal': self.principal,
-                'client': self.client}
-
-    @classmethod
-    def from_record(cls, rec: Dict[str, Any]) -> 'UserRequest':
-        return cls(id=str(rec['id']), headline=str(rec.get('headline', '')), fsid=rec.get('fsid'),
-                   requested=float(rec.get('requested', 0.0)), state=rec.get('state', COMPLETE),
-                   error=bool(rec.get('error')), error_message=str(rec.get('error_message') or ''),
-                   status=rec.get('status'), completed=rec.get('completed'),
-                   principal=str(rec.get('principal') or '-'), client=str(rec.get('client') or ''))
+def _event_key(req: 'UserRequest') -> Tuple[Optional[str], str, Optional[float]]:
+    """How a completed request's event looks in the log (its message cut as the log cuts it)."""
+    message = completion_message(req.headline, req.error_message if req.error else None)
+    return req.fsid, message[:MAX_MESSAGE], req.completed
 
 
 class RequestEngine:
-    def __init__(self, mgr: Any, store: Any, cluster: Any, history: Callable[[], int],
-                 timeout: Callable[[], float], events: Optional[Any] = None,
-                 clock: Callable[[], float] = time.time, audit: Optional[Any] = None,
+    def __init__(self, mgr: 'MgrModule', store: 'KVStore', cluster: 'ClusterState', history: Callable[[], int],
+                 timeout: Callable[[], float], events: Optional['EventLog'] = None,
+                 clock: Callable[[], float] = time.time,
+                 resumers: Optional[Dict[str, Callable[..., List[Step]]]] = None,
+                 fault: Callable[[str], None] = lambda point: None, audit: Optional['Audit'] = None,
                  max_in_flight: Callable[[], int] = lambda: 0) -> None:
         self._mgr = mgr
         self._store = store
+        self._journal = GroupCommit(store, on_late=self._stored_too_late)
+        self._resumers = resumers or {}
+        self._fault = fault             # test only (fault_hook): may SIGKILL the mgr at a named point
         self._cluster = cluster
         self._history = history
         self._timeout = timeout
@@ -180,6 +114,8 @@ class RequestEngine:
         self._by_tag: Dict[str, UserRequest] = {}
         self._dirty: Dict[str, bool] = {}          # id -> True (write) / False (delete)
         self._outbox: List[Tuple[UserRequest, List[Tuple[str, Pending]]]] = []
+        self._write_ahead: Set[str] = set()         # ids whose record must be stored before their outbox entry
+        self._stale_batches: List[str] = []         # batch keys of a previous mgr, dropped by the first flush
         self._send_lock = threading.Lock()
         self._unanswered: Set[str] = set()          # sent and not answered yet, even if no longer wanted
         self._stop = threading.Event()
@@ -202,10 +138,18 @@ class RequestEngine:
         self.flush()
 
     def load(self) -> None:
-        """Read the persisted history; requests in flight when the previous mgr died are lost."""
-        lost: List[UserRequest] = []
+        """Read the persisted requests (own keys and group-commit batches: the newest copy of each).  Unfinished
+        ones are settled by their resumers from the engine's thread; completion events are reconciled."""
+        records, self._stale_batches = load_batches(self._store)
+        from_batches = set(records)
+        for rec in self._store.prefix_json(STORE_PREFIX).values():
+            if isinstance(rec, dict) and 'id' in rec:
+                rid = str(rec['id'])
+                if rid not in records or not newer(records[rid], rec):      # same rev: the own key
+                    records[rid] = rec
+                    from_batches.discard(rid)
         with self._lock:
-            for rec in self._store.prefix_json(STORE_PREFIX).values():
+            for rec in records.values():
                 try:
                     req = UserRequest.from_record(rec)
                 except (KeyError, TypeError, ValueError):
@@ -213,13 +157,48 @@ class RequestEngine:
                 if req.id in self._requests:
                     continue
                 self._requests[req.id] = req
+                if req.id in from_batches:
+                    self._dirty[req.id] = True          # its own key, then the batch can go
                 if req.state != COMPLETE:
-                    self._set_complete(req, LOST_CONTACT)
-                    lost.append(req)
+                    req.to_settle = True
+                    req.status = RESUMING
             self._trim()
-        for req in lost:
-            self._emit_completion(req)
+        self._reconcile_events()
+        self._settle_loaded()       # (sends nothing: what is left is queued for the engine's thread)
         self.flush()
+
+    def _reconcile_events(self) -> None:
+        """Exactly one completion event per request across a failover: a completed request whose event did not
+        reach the log gets it (with its completion time); an unfinished one whose completion event is in the
+        log (the previous mgr finished it but its record was not stored yet) takes that outcome."""
+        if self._events is None:
+            return
+        every = self._events.events()
+        logged = [e for e in every if e.message.startswith('Succeeded: ') or e.message.startswith('Failed: ')]
+        oldest = min((e.when for e in every), default=float('-inf'))       # older ones fell off the log
+        with self._lock:
+            done = [r for r in self._requests.values() if r.state == COMPLETE and r.rev and r.completed]
+            claimed = {_event_key(r) for r in done}
+            seen = {(e.fsid, e.message, e.when) for e in logged}
+            missing = [r for r in done if r.completed >= oldest and _event_key(r) not in seen]
+            adopted = []
+            for req in sorted((r for r in self._requests.values() if r.to_settle), key=lambda r: r.requested):
+                event = next((e for e in reversed(logged) if e.when >= req.requested and e.fsid == req.fsid
+                              and (e.fsid, e.message, e.when) not in claimed
+                              and (e.message == completion_message(req.headline, None)
+                                   or e.message.startswith(f'Failed: {req.headline} ('))), None)
+                if event is None:
+                    continue
+                claimed.add((event.fsid, event.message, event.when))
+                error = None if event.message.startswith('Succeeded: ') else \
+                    event.message[len(f'Failed: {req.headline} ('):-1]
+                req.to_settle = False
+                self._set_complete(req, error, when=event.when)
+                adopted.append(req.id)
+        for req in missing:
+            self._emit_completion(req)
+        if adopted:
+            log.info('requests completed by the previous mgr (their events say so): %s', ', '.join(adopted))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -269,27 +248,56 @@ class RequestEngine:
 
     # -- submitting -----------------------------------------------------------------------------
     def submit(self, operation: Operation, principal: str = '-', client: str = '') -> str:
-        """Start a request; raise TooManyInFlight when ``principal`` has the most requests in flight allowed."""
+        """Store the request (group commit), then start it; its id is returned only once it is stored.  Raise
+        TooManyInFlight, before anything is stored, when ``principal`` has the most requests in flight allowed (two
+        submits at once may both pass: the cap is a bound against floods, not an exact count)."""
         headline = operation.headline
         if len(headline) > MAX_HEADLINE:
             headline = headline[:MAX_HEADLINE - 3] + '...'
         req = UserRequest(id=str(uuid.uuid4()), headline=headline, fsid=operation.fsid,
                           requested=self.clock(), steps=list(operation.steps),
-                          changes_maps=operation.changes_maps, on_result=operation.on_result,
-                          principal=principal, client=client)
+                          changes_maps=operation.changes_maps, resume=operation.resume, rev=1,
+                          on_result=operation.on_result, principal=principal, client=client)
         cap = int(self._max_in_flight() or 0)
-        with self._lock:
-            if cap > 0 and principal != '-':
+        if cap > 0 and principal != '-':
+            with self._lock:
                 mine = sum(1 for r in self._requests.values() if r.state != COMPLETE and r.principal == principal)
-                if mine >= cap:
-                    raise TooManyInFlight(f'{principal} has {mine} requests in flight, the most allowed '
-                                          f'(max_requests_in_flight): wait for some to finish or cancel them')
+            if mine >= cap:
+                raise TooManyInFlight(f'{principal} has {mine} requests in flight, the most allowed '
+                                      f'(max_requests_in_flight): wait for some to finish or cancel them')
+        self._fault('accepted')
+        try:
+            self._journal.commit({req.id: req.record()}, timeout=SUBMIT_TIMEOUT)
+        except NotStored as e:
+            log.error('request %s not stored, not started: %s', req.id, e)
+            raise unavailable(f'The request could not be stored, so it was not started ({e}); try again')
+        self._fault('stored')
+        with self._lock:
             self._requests[req.id] = req
             self._dirty[req.id] = True
         self._emit(req, 'INFO', f'Started: {req.headline}')
         self._advance(req)
         self._wake()
         return req.id
+
+    def _stored_too_late(self, records: Dict[str, Dict[str, Any]]) -> None:
+        """Records stored after their caller gave up: a submit answered 503 must never run (the stored record
+        is replaced by a failed one); a write-ahead step that was not sent is already failed (rewrite it)."""
+        finished = []
+        with self._lock:
+            for rid, rec in records.items():
+                req = self._requests.get(rid)
+                if req is None:
+                    req = UserRequest.from_record(rec)
+                    self._requests[rid] = req
+                    if self._set_complete(req, NOT_STORED_IN_TIME):
+                        finished.append(req)
+                else:
+                    req.rev = max(req.rev, int(rec.get('rev', 0))) + 1
+                    self._dirty[rid] = True
+        for req in finished:
+            self._emit_completion(req)
+        self._wake()
 
     def _advance(self, req: UserRequest) -> None:
         """Start the request's next step (sending its commands outside the lock)."""
@@ -299,14 +307,22 @@ class RequestEngine:
             with self._lock:
                 if req.state == COMPLETE or req.pending or req.wait is not None or req.wake_at is not None:
                     return
+                if req.to_settle:
+                    return
                 if req.next_step >= len(req.steps):
                     finished = self._set_complete(req, None)
                 else:
+                    if req.next_step:
+                        self._fault('between_steps')
                     step = req.steps[req.next_step]
                     req.next_step += 1
                     if isinstance(step, Commands):
                         to_send = self._register(req, step.commands)
                         req.status = 'Running'
+                        if step.write_ahead:
+                            req.maybe_sent = True
+                            req.rev += 1
+                            self._write_ahead.add(req.id)
                     elif isinstance(step, RadosCommand):
                         to_send = self._register(req, [step.command], rados=step)
                         req.status = 'Running'
@@ -349,14 +365,29 @@ class RequestEngine:
         return entries
 
     def _drain_outbox(self) -> None:
-        """Send what ``_advance`` queued (completions delivered synchronously queue more: loop)."""
+        """Send what ``_advance`` queued (completions delivered synchronously queue more: loop).  Records of
+        write-ahead steps are stored first, all in one write."""
         with self._send_lock:
             while True:
                 with self._lock:
                     batch, self._outbox = self._outbox, []
+                    ahead = {req.id: req.record() for req, _ in batch if req.id in self._write_ahead}
+                    self._write_ahead -= set(ahead)
                 if not batch:
                     return
+                refused = None
+                if ahead:
+                    try:
+                        self._journal.commit(ahead, timeout=WRITE_AHEAD_TIMEOUT)
+                        self._fault('before_send')
+                    except NotStored as e:
+                        refused = f'Not sent: its start could not be recorded ({e})'
                 for req, entries in batch:
+                    if refused and req.id in ahead:
+                        with self._lock:
+                            req.maybe_sent = False      # (it was not)
+                        self._fail(req, refused)
+                        continue
                     self._send(req, entries)
 
     def _send(self, req: UserRequest, entries: List[Tuple[str, Pending]]) -> None:
@@ -446,6 +477,7 @@ class RequestEngine:
 
     def tick(self) -> None:
         """Sends, timeouts, timers and waits; then persistence.  Run by the engine's thread (and by tests)."""
+        self._settle_loaded()
         self._drain_outbox()
         now = self.clock()
         expired: List[Tuple[UserRequest, str]] = []
@@ -472,6 +504,52 @@ class RequestEngine:
             self._advance(req)
         self._drain_outbox()
         self.flush()
+
+    def _settle_loaded(self) -> None:
+        """Requests a previous mgr left unfinished, oldest first: their resumers say from the maps what is left."""
+        with self._lock:
+            loaded = sorted((r for r in self._requests.values() if r.to_settle and r.state != COMPLETE),
+                            key=lambda r: r.requested)
+        if not loaded:
+            return
+        self._invalidate_maps()
+        if not (self._cluster.source('osd_map') or {}).get('pools') and \
+                not (self._cluster.source('osd_map') or {}).get('osds'):
+            return          # no maps yet: settle at the next tick
+        for req in loaded:
+            resumer = self._resumers.get(req.resume.kind) if req.resume is not None else None
+            try:
+                if self._superseded(req):
+                    steps = []      # R then the later write: the maps show the later one, as they should
+                else:
+                    steps = resumer(req.resume.args, req.maybe_sent, self._cluster) if resumer else [Fail(LOST_UNKNOWN)]
+            except Exception as e:
+                log.exception('request %s: could not settle it', req.id)
+                steps = [Fail(f'{LOST_CONTACT}: settling it after a failover failed ({e})')]
+            log.info('request %s (%s) resumed after a failover: %d step(s) left', req.id, req.headline, len(steps))
+            with self._lock:
+                if req.state == COMPLETE or not req.to_settle:
+                    continue
+                req.to_settle = False
+                req.steps = list(steps)
+                req.next_step = 0
+                req.status = 'Running'
+                req.rev += 1
+                self._dirty[req.id] = True
+            self._advance(req)
+
+    def _superseded(self, req: UserRequest) -> bool:
+        """Is there a later request setting the same thing (an OSD's state, a flag, a pool's settings) that has
+        completed or started?  Then this one is over (its completion may just not have been stored before the
+        mgr died): settling it from the maps would apply its setting again, after the later one."""
+        target = setting_target(req.resume)
+        if target is None:
+            return False
+        with self._lock:
+            return any(other is not req and other.requested > req.requested
+                       and (setting_target(other.resume) or set()) & target
+                       and (other.state == COMPLETE or other.next_step > 0)
+                       for other in self._requests.values())
 
     def _check_wait(self, req: UserRequest, wait: WaitFor, now: float) -> None:
         try:
@@ -506,7 +584,7 @@ class RequestEngine:
         for notify_type in ('osd_map', 'pg_summary'):
             self._cluster.invalidate(notify_type)
 
-    def _set_complete(self, req: UserRequest, error: Optional[str]) -> bool:
+    def _set_complete(self, req: UserRequest, error: Optional[str], when: Optional[float] = None) -> bool:
         """Mark complete (lock held).  The maps are invalidated first, so a GET that sees the request
         complete also sees its effect."""
         if req.state == COMPLETE:
@@ -523,7 +601,8 @@ class RequestEngine:
         req.error = error is not None
         req.error_message = error or ''
         req.status = f'Failed ({error})' if error is not None else 'Completed successfully'
-        req.completed = self.clock()
+        req.completed = self.clock() if when is None else when
+        req.rev += 1
         self._dirty[req.id] = True
         self._trim()
         self._wake()
@@ -574,38 +653,51 @@ class RequestEngine:
             self._dirty[req.id] = False
 
     def flush(self) -> None:
-        """Write changed requests (one small key each) and delete evicted ones."""
+        """Write changed requests (one small key each) and delete evicted ones; then the group-commit batches
+        whose records all have their own keys now."""
         with self._flush_lock:
             with self._lock:
                 dirty, self._dirty = self._dirty, {}
                 writes = {rid: self._requests[rid].record() for rid, keep in dirty.items()
                           if keep and rid in self._requests}
                 deletes = [rid for rid, keep in dirty.items() if not keep or rid not in self._requests]
+            done: List[str] = []
             for rid, rec in writes.items():
                 try:
                     self._store.set_json(STORE_PREFIX + rid, rec)
+                    done.append(rid)
                 except Exception:
                     log.exception('could not persist request %s', rid)
+                    with self._lock:
+                        self._dirty.setdefault(rid, True)       # again at the next flush
             for rid in deletes:
                 try:
                     self._store.delete(STORE_PREFIX + rid)
+                    done.append(rid)
                 except Exception:
                     log.exception('could not delete request %s', rid)
+            empty = self._journal.settled(done)
+            if len(done) == len(writes) + len(deletes):
+                empty, self._stale_batches = empty + self._stale_batches, []
+            for key in empty:
+                try:
+                    self._store.delete(key)
+                except Exception:
+                    log.exception('could not delete %s', key)
 
     # -- events ---------------------------------------------------------------------------------
     def _emit_completion(self, req: UserRequest) -> None:
+        """Stamped with the completion time: after a failover, ``_reconcile_events`` matches it to the request."""
         if self._audit is not None:
             self._audit.request_finished(req.principal, req.client, req.id, req.headline,
                                          req.error_message if req.error else None)
-        if req.error:
-            self._emit(req, 'WARNING', f'Failed: {req.headline} ({req.error_message})')
-        else:
-            self._emit(req, 'INFO', f'Succeeded: {req.headline}')
+        message = completion_message(req.headline, req.error_message if req.error else None)
+        self._emit(req, 'WARNING' if req.error else 'INFO', message, when=req.completed)
 
-    def _emit(self, req: UserRequest, severity: str, message: str) -> None:
+    def _emit(self, req: UserRequest, severity: str, message: str, when: Optional[float] = None) -> None:
         if self._events is None:
             return
         try:
-            self._events.emit(severity, message, fsid=req.fsid)
+            self._events.emit(severity, message, fsid=req.fsid, when=when)
         except Exception:
             log.exception('could not emit event %r', message)

@@ -14,8 +14,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .auth import ROLES, USERNAME_RE, Principal, Throttle, client_key, token_hash
-from .http import ApiError, ApiRequest
+from ..web.http import ApiError, ApiRequest
+from ..store import KVStore
+from .throttle import Throttle, client_key
+from .users import ROLES, USERNAME_RE, Principal, token_hash
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ class Tokens:
     ``_lock`` guards memory and is never held across a store write; ``_write_lock`` orders the store writes of
     records, so a late "last use" write can never bring back a token that was just revoked."""
 
-    def __init__(self, store: Any, throttle: Throttle, clock: Callable[[], float] = time.time,
+    def __init__(self, store: KVStore, throttle: Throttle, clock: Callable[[], float] = time.time,
                  save_every: float = SAVE_USE_EVERY) -> None:
         self._store = store
         self._throttle = throttle

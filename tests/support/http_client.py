@@ -6,7 +6,7 @@ import warnings
 from typing import Any, Dict, Optional
 from urllib.parse import urlsplit
 
-from tests.wsgi_client import ClientBase, WsgiResponse
+from tests.support.wsgi_client import ClientBase, WsgiResponse
 
 
 def tls11_client_context() -> ssl.SSLContext:

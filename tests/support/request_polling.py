@@ -1,7 +1,7 @@
-"""Shared by the write integration tests: submit, then poll the request until it is complete."""
+"""Shared by the write tests of the integration and package tiers: a 202's request polled until it is complete."""
 from typing import Any, Dict
 
-from tests.integration.cluster import wait_for
+from tests.support.cluster import wait_for
 
 REQUEST_TIMEOUT = 120
 

@@ -1,9 +1,9 @@
-"""What the authentication tests share: Calamari's auth answers and a sweep over the whole route table."""
+"""Calamari's auth answers and a sweep over the whole route table, shared by the unit and integration auth tests."""
 import os
 import re
 import socket
 
-from calamari_api import routes
+from calamari_api.web import routes
 
 ANON = {'detail': 'Authentication credentials were not provided.'}
 DENIED = {'detail': 'You do not have permission to perform this action.'}
