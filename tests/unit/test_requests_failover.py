@@ -234,3 +234,68 @@ def test_a_setting_overtaken_by_a_later_one_is_not_applied_again(module, service
     assert second.get(reweight)['state'] == 'complete' and not second.get(reweight)['error']
     assert all(cmd['prefix'] != 'osd reweight' for _, _, cmd, _ in module.sent_commands[sent_before:])
     assert second.get(out)['state'] in ('submitted', 'complete')
+
+
+def add_bucket(module, services, bucket_id, name):
+    module.maps['osd_map_crush']['buckets'].append(
+        {'id': bucket_id, 'name': name, 'type_id': 1, 'type_name': 'host', 'weight': 0, 'alg': 'straw2',
+         'hash': 'rjenkins1', 'items': []})
+    services.cluster.invalidate('osd_map_crush')
+
+
+def remove_bucket(module):
+    return Operation('Removing', [Commands([{'prefix': 'osd crush remove', 'name': 'old'}])], fsid='F',
+                     resume=Resume('crush_node_delete', {'id': -50, 'name': 'old'}))
+
+
+def test_a_resumed_bucket_delete_never_removes_a_new_bucket_with_its_id(module, services):
+    first = new_engine(module, services)
+    rid = first.submit(remove_bucket(module))       # the mgr dies; 'old' was removed, CRUSH gave -50 to 'new'
+    add_bucket(module, services, -50, 'new')
+    second = new_engine(module, services)
+    second.load()
+    second.tick()
+    assert prefixes(module) == [] and second.get(rid)['state'] == 'complete' and not second.get(rid)['error']
+
+
+def test_a_resumed_bucket_delete_removes_the_bucket_still_there(module, services):
+    add_bucket(module, services, -50, 'old')
+    rid = new_engine(module, services).submit(remove_bucket(module))
+    second = new_engine(module, services)
+    second.load()
+    second.tick()
+    assert prefixes(module) == ['osd crush remove'] and not second.get(rid)['error']
+
+
+def test_a_resumed_bucket_update_leaves_a_new_bucket_with_its_id_alone(module, services):
+    add_bucket(module, services, -50, 'new')
+    op = Operation('Updating', [Commands([{'prefix': 'osd crush rename-bucket', 'srcname': 'old', 'dstname': 'b'}])],
+                   fsid='F', resume=Resume('crush_node_update', {'id': -50, 'name': 'b', 'was': 'old', 'commands': [
+                       {'prefix': 'osd crush rename-bucket', 'srcname': 'old', 'dstname': 'b'}]}))
+    rid = new_engine(module, services).submit(op)
+    second = new_engine(module, services)
+    second.load()
+    second.tick()
+    got = second.get(rid)
+    assert prefixes(module) == [] and got['error'] and "now belongs to bucket 'new'" in got['error_message']
+
+
+def test_writes_submitted_before_the_loaded_ones_are_settled_wait_for_them(module, services):
+    first = new_engine(module, services)
+    loaded = first.submit(Operation('flags', [Commands([{'prefix': 'osd set', 'key': 'noout'}])], fsid='F',
+                                    resume=Resume('osd_flags', {'flags': {'noout': True}})))
+    osd_map = module.maps['osd_map']
+    module.maps['osd_map'] = {}                     # the new mgr has no OSD map yet
+    services.cluster.invalidate('osd_map')
+    second = new_engine(module, services)
+    second.load()
+    later = second.submit(Operation('unset', [Commands([{'prefix': 'osd unset', 'key': 'noout'}])], fsid='F'))
+    second.tick()
+    assert prefixes(module) == []
+    assert second.get(later)['status'] == 'Waiting for the requests a previous mgr left unfinished to be settled'
+    assert second._sleep_time() <= 1.0              # (settling is re-tried without a wake-up)
+    module.maps['osd_map'] = osd_map
+    services.cluster.invalidate('osd_map')
+    second.tick()
+    assert prefixes(module) == ['osd set', 'osd unset']         # the loaded one settled first, then the held one
+    assert second.get(loaded)['state'] == second.get(later)['state'] == 'complete'

@@ -167,7 +167,8 @@ def update_operation(node_id: int, body: Dict[str, Any], ctx: CrushContext, clus
     if not commands:
         return None
     return Operation(f'Updating CRUSH node in {cluster_name}', command_steps(commands), fsid=fsid,
-                     resume=Resume('crush_node_update', {'id': node_id, 'name': name, 'commands': commands}))
+                     resume=Resume('crush_node_update', {'id': node_id, 'name': name, 'was': bucket['name'],
+                                                         'commands': commands}))
 
 
 def delete_operation(node_id: int, ctx: CrushContext, cluster_name: str, fsid: str) -> Operation:
@@ -176,7 +177,7 @@ def delete_operation(node_id: int, ctx: CrushContext, cluster_name: str, fsid: s
         raise ApiError(409, NOT_EMPTY)
     return Operation(f'Removing CRUSH node in {cluster_name}',
                      command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}]), fsid=fsid,
-                     resume=Resume('crush_node_delete', {'id': node_id}))
+                     resume=Resume('crush_node_delete', {'id': node_id, 'name': bucket['name']}))
 
 
 # -- after a failover: what is left to do, from the map ---------------------------------------------
@@ -214,10 +215,15 @@ def resume_create(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState
 
 
 def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """The bucket is known by its id and by its name before or after the update: CRUSH gives a removed bucket's
+    id to the next new bucket, so an id holding another name is not the bucket asked for."""
     ctx = CrushContext(cluster.source('osd_map_crush'))
     bucket = ctx.buckets.get(args['id'])
     if bucket is None:
         return [Fail(f"Unknown whether CRUSH bucket {args['id']} was updated: it no longer exists")]
+    if bucket['name'] not in (args['name'], args.get('was', bucket['name'])):
+        return [Fail(f"Unknown whether CRUSH bucket {args['id']} ('{args.get('was')}') was updated: that id now "
+                     f"belongs to bucket '{bucket['name']}'")]
     commands = [c for c in args['commands'] if c['prefix'] != 'osd crush rename-bucket']
     steps: List[Step] = []
     if bucket['name'] != args['name']:
@@ -227,5 +233,9 @@ def resume_update(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState
 
 
 def resume_delete(args: Dict[str, Any], maybe_sent: bool, cluster: 'ClusterState') -> List[Step]:
+    """Done when no bucket of that id and name is left (a new bucket may have the id since): never removes
+    another bucket."""
     bucket = CrushContext(cluster.source('osd_map_crush')).buckets.get(args['id'])
-    return [] if bucket is None else command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}])
+    if bucket is None or bucket['name'] != args.get('name', bucket['name']):
+        return []
+    return command_steps([{'prefix': 'osd crush remove', 'name': bucket['name']}])

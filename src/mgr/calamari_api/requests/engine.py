@@ -13,7 +13,8 @@ share one write) before its id is returned, so a 202 is never lost with the mgr 
 Failover: each operation names how it is resumed (``Resume``: a kind in the engine's table of resumers and JSON
 arguments).  A new active mgr loads every unfinished request and, from the maps, lets the resumer decide: the
 change is there (no steps: success), the remaining steps are safe to run again (they run), or what is unknown
-(a ``Fail`` step saying so).  A step that must not run twice (``Commands.write_ahead``: a pool create) is recorded
+(a ``Fail`` step saying so).  Requests submitted meanwhile are held until every loaded one is settled: a resumer
+judges from maps that no new write has changed yet.  A step that must not run twice (``Commands.write_ahead``: a pool create) is recorded
 as started in the store before it is sent, so its resumer knows whether it may have been sent.  A completion
 event is emitted once: after a failover, a completion whose event is already in the log takes that event's
 outcome, and a completed request whose event did not reach the log gets it again.
@@ -50,6 +51,7 @@ STORE_PREFIX = 'request/'
 LOST_UNKNOWN = (LOST_CONTACT + ': the mgr running this request stopped, and this kind of request cannot tell from '
                 'the maps whether its change was made')
 RESUMING = 'Resuming after a mgr failover'
+SETTLING_FIRST = 'Waiting for the requests a previous mgr left unfinished to be settled'
 SUBMIT_TIMEOUT = 10.0           # a submit waits this long for the mons to store the request, then answers 503
 WRITE_AHEAD_TIMEOUT = 30.0
 NOT_STORED_IN_TIME = 'Not started: the mons stored it only after the client was told it was not stored'
@@ -239,7 +241,7 @@ class RequestEngine:
             for req in self._requests.values():
                 if req.state == COMPLETE:
                     continue
-                if req.wait is not None:
+                if req.wait is not None or req.to_settle or req.held:      # (settling waits for the maps)
                     times.append(now + WAIT_RECHECK)
                 elif req.wake_at is not None and req.wake_at != float('inf'):
                     times.append(req.wake_at)
@@ -273,6 +275,9 @@ class RequestEngine:
             raise unavailable(f'The request could not be stored, so it was not started ({e}); try again')
         self._fault('stored')
         with self._lock:
+            if any(r.to_settle for r in self._requests.values()):
+                req.held = True
+                req.status = SETTLING_FIRST
             self._requests[req.id] = req
             self._dirty[req.id] = True
         self._emit(req, 'INFO', f'Started: {req.headline}')
@@ -307,7 +312,7 @@ class RequestEngine:
             with self._lock:
                 if req.state == COMPLETE or req.pending or req.wait is not None or req.wake_at is not None:
                     return
-                if req.to_settle:
+                if req.to_settle or req.held:
                     return
                 if req.next_step >= len(req.steps):
                     finished = self._set_complete(req, None)
@@ -506,36 +511,51 @@ class RequestEngine:
         self.flush()
 
     def _settle_loaded(self) -> None:
-        """Requests a previous mgr left unfinished, oldest first: their resumers say from the maps what is left."""
+        """Requests a previous mgr left unfinished, oldest first: their resumers say from the maps what is left.
+        Then the requests held meanwhile start."""
         with self._lock:
             loaded = sorted((r for r in self._requests.values() if r.to_settle and r.state != COMPLETE),
                             key=lambda r: r.requested)
-        if not loaded:
-            return
-        self._invalidate_maps()
-        if not (self._cluster.source('osd_map') or {}).get('pools') and \
-                not (self._cluster.source('osd_map') or {}).get('osds'):
-            return          # no maps yet: settle at the next tick
-        for req in loaded:
-            resumer = self._resumers.get(req.resume.kind) if req.resume is not None else None
-            try:
-                if self._superseded(req):
-                    steps = []      # R then the later write: the maps show the later one, as they should
-                else:
-                    steps = resumer(req.resume.args, req.maybe_sent, self._cluster) if resumer else [Fail(LOST_UNKNOWN)]
-            except Exception as e:
-                log.exception('request %s: could not settle it', req.id)
-                steps = [Fail(f'{LOST_CONTACT}: settling it after a failover failed ({e})')]
-            log.info('request %s (%s) resumed after a failover: %d step(s) left', req.id, req.headline, len(steps))
-            with self._lock:
-                if req.state == COMPLETE or not req.to_settle:
-                    continue
-                req.to_settle = False
-                req.steps = list(steps)
-                req.next_step = 0
-                req.status = 'Running'
-                req.rev += 1
-                self._dirty[req.id] = True
+        if loaded:
+            self._invalidate_maps()
+            if (self._cluster.source('osd_map') or {}).get('epoch') is None:
+                return          # no OSD map yet: settle at the next tick (held requests wait)
+            for req in loaded:
+                self._resume(req)
+        self._release_held()
+
+    def _resume(self, req: UserRequest) -> None:
+        resumer = self._resumers.get(req.resume.kind) if req.resume is not None else None
+        try:
+            if self._superseded(req):
+                steps = []      # R then the later write: the maps show the later one, as they should
+            else:
+                steps = resumer(req.resume.args, req.maybe_sent, self._cluster) if resumer else [Fail(LOST_UNKNOWN)]
+        except Exception as e:
+            log.exception('request %s: could not settle it', req.id)
+            steps = [Fail(f'{LOST_CONTACT}: settling it after a failover failed ({e})')]
+        log.info('request %s (%s) resumed after a failover: %d step(s) left', req.id, req.headline, len(steps))
+        with self._lock:
+            if req.state == COMPLETE or not req.to_settle:
+                return
+            req.to_settle = False
+            req.steps = list(steps)
+            req.next_step = 0
+            req.status = 'Running'
+            req.rev += 1
+            self._dirty[req.id] = True
+        self._advance(req)
+
+    def _release_held(self) -> None:
+        with self._lock:
+            if any(r.to_settle for r in self._requests.values()):
+                return
+            held = sorted((r for r in self._requests.values() if r.held), key=lambda r: r.requested)
+            for req in held:
+                req.held = False
+                if req.state != COMPLETE:
+                    req.status = 'Running'
+        for req in held:
             self._advance(req)
 
     def _superseded(self, req: UserRequest) -> bool:

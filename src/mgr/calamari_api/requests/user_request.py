@@ -40,6 +40,7 @@ class UserRequest:
     resume: Optional[Resume] = None
     rev: int = 0                        # grows with every change of the record (the newest stored copy wins)
     to_settle: bool = False             # loaded unfinished: its resumer decides what is left
+    held: bool = False                  # submitted while loaded requests were unsettled: starts after them
     maybe_sent: bool = False            # a write-ahead step was recorded as started (it may have been sent)
     principal: str = '-'                # who asked (audit.principal_name) and from which address
     client: str = ''
