@@ -91,6 +91,10 @@ class Ledger:
         with self.lock:
             return len(self.accepted)
 
+    def unanswered_count(self) -> int:
+        with self.lock:
+            return len(self.unanswered)
+
 
 def write(api: Api, ledger: Ledger, stop: threading.Event, kind: str, key: str, method: str, path: str,
           body: Any = None, value: Any = None) -> Optional[Dict[str, Any]]:
@@ -171,6 +175,27 @@ def osd_lane(api: Api, ledger: Ledger, stop: threading.Event, rng: random.Random
             write(api, ledger, stop, 'flag', flag, 'PATCH', 'osd_config', {flag: value}, value)
 
 
+def crush_ids(api: Api, rules: Dict[str, int], buckets: Dict[str, int]) -> None:
+    """After a CRUSH write got no answer: once no CRUSH request is unfinished, the lane's rules and buckets as the
+    cluster has them, by name.  (An unanswered delete may have run on the next mgr, and CRUSH gives a removed
+    bucket's or rule's id to the next one created: a delete by the old id would remove another bucket.)"""
+    deadline = time.time() + 150
+    while time.time() < deadline:
+        listed = api.call('GET', '/api/v2/request?state=submitted&page_size=500', attempts=40)
+        if listed is not None and listed.status_code == 200 and \
+                not any('CRUSH' in r['headline'] for r in listed.json()['results']):
+            break
+        time.sleep(0.5)
+    got_rules = api.call('GET', f'/api/v2/cluster/{api.fsid}/crush_rule', attempts=40)
+    got_buckets = api.call('GET', f'/api/v2/cluster/{api.fsid}/crush_node', attempts=40)
+    if got_rules is None or got_buckets is None:
+        return
+    rules.clear()
+    rules.update({r['name']: r['id'] for r in got_rules.json() if r['name'].startswith('fi-rule-')})
+    buckets.clear()
+    buckets.update({b['name']: b['id'] for b in got_buckets.json() if b['name'].startswith('fi-host-')})
+
+
 def crush_lane(api: Api, ledger: Ledger, stop: threading.Event, rng: random.Random) -> None:
     rules: Dict[str, int] = {}
     buckets: Dict[str, int] = {}
@@ -178,6 +203,7 @@ def crush_lane(api: Api, ledger: Ledger, stop: threading.Event, rng: random.Rand
     while not stop.is_set():
         choice = rng.random()
         n += 1
+        unanswered = ledger.unanswered_count()
         if choice < 0.3 and len(rules) < 3:
             name = f'fi-rule-{n}'
             entry = write(api, ledger, stop, 'rule_create', name, 'POST', 'crush_rule',
@@ -206,6 +232,8 @@ def crush_lane(api: Api, ledger: Ledger, stop: threading.Event, rng: random.Rand
             entry = write(api, ledger, stop, 'bucket_delete', name, 'DELETE', f'crush_node/{buckets[name]}')
             if entry and entry.get('outcome') and not entry['outcome']['error']:
                 del buckets[name]
+        if ledger.unanswered_count() > unanswered:
+            crush_ids(api, rules, buckets)
 
 
 def mgr_pid(cluster: RealCluster, name: str) -> Optional[int]:
@@ -277,11 +305,14 @@ def kill_once(cluster: RealCluster, api: Api, how: str) -> Dict[str, Any]:
             'module': back - active if active else None}
 
 
-def audit_counts(cluster: RealCluster) -> collections.Counter:
+def audit_lines(cluster: RealCluster) -> List[str]:
+    return cluster.ceph('log', 'last', '10000', 'debug', 'audit').stdout.splitlines()
+
+
+def audit_counts(lines: List[str]) -> collections.Counter:
     """(command, name) -> how many times the mons finished it, from the audit channel."""
-    text = cluster.ceph('log', 'last', '10000', 'debug', 'audit').stdout
     counts: collections.Counter = collections.Counter()
-    for line in text.splitlines():
+    for line in lines:
         if ': finished' not in line or 'cmd=' not in line:
             continue
         match = re.search(r"cmd=(\[.*\]): finished", line)
@@ -459,7 +490,8 @@ def test_nothing_accepted_is_lost_when_the_active_mgr_is_killed(ha, capsys):
                       if completed_by_headline[h] != events_by_headline[h]}
 
     # nothing applied twice: each create/delete of a (uniquely named) object finished at most once at the mons
-    twice = {k: n for k, n in audit_counts(ha).items() if n > 1 and str(k[1]).startswith('fi-')}
+    audit = audit_lines(ha)
+    twice = {k: n for k, n in audit_counts(audit).items() if n > 1 and str(k[1]).startswith('fi-')}
 
     errors = [(e['kind'], e['key'], e['outcome']['error_message']) for e in ledger.accepted
               if e.get('outcome') and e['outcome'].get('error')]
@@ -475,6 +507,10 @@ def test_nothing_accepted_is_lost_when_the_active_mgr_is_killed(ha, capsys):
             print(f'  error: {error}')
         for problem in wrong + [f'not complete: {i}' for i in not_complete] + [f'lost: {i}' for i in ledger.lost]:
             print(f'  WRONG: {problem}')
+            for name in set(re.findall(r'fi-[a-z]+-[0-9]+', problem)):        # what the mons did to it
+                for line in audit:
+                    if re.search(rf'{name}\b', line) and ': finished' in line:
+                        print(f'    audit: {line}')
         for headline, (completed, logged) in event_mismatch.items():
             print(f'  EVENTS: {headline}: {completed} completed, {logged} completion events')
     assert not ledger.lost, ledger.lost

@@ -75,19 +75,26 @@ def protect(before: dict) -> dict:
 def restore(cluster, admin, before: dict, crush_path: str) -> None:
     """Put back what the fuzzer may change: OSD flags, in/out, reweights, its pools, users and CRUSH changes; then
     restart the mgr, which forgets the failed logins and tokens of the run (the throttle is per address)."""
-    for flag in OSD_FLAGS:
-        cluster.ceph('osd', 'unset', flag, check=False)
-    osds = [str(i) for i in before['osds']]
-    cluster.ceph('osd', 'in', *osds, check=False)
-    for osd in osds:
-        cluster.ceph('osd', 'reweight', osd, '1', check=False)
-    # requests still running (a pool being created, a blocked self test) are cancelled, so none lands afterwards
+    # requests still running (a pool being created, a blocked self test) are cancelled first, so none lands
+    # after what is put back below
     submitted = admin.get('/api/v2/request?state=submitted&page_size=1000')
     assert submitted.status_code == 200, (submitted.status_code, submitted.content[:2000])
     for request in submitted.json()['results']:
         admin.post(f"/api/v2/request/{request['id']}/cancel")
     wait_for(lambda: admin.get('/api/v2/request?state=submitted').json()['count'] == 0, 120,
              'the requests of the run to end')
+    osds = [str(i) for i in before['osds']]
+
+    def osds_restored() -> bool:
+        """Flags unset, every OSD in with weight 1, and up (a command sent before the cancel may land late: again)."""
+        for flag in OSD_FLAGS:
+            cluster.ceph('osd', 'unset', flag, check=False)
+        cluster.ceph('osd', 'in', *osds, check=False)
+        for osd in osds:
+            cluster.ceph('osd', 'reweight', osd, '1', check=False)
+        dump = cluster.ceph_json('osd', 'dump')
+        return all(o['up'] and o['in'] and o['weight'] == 1 for o in dump['osds']) and \
+            not set(dump.get('flags', '').split(',')) & set(OSD_FLAGS)
     pools = f"/api/v2/cluster/{before['fsid']}/pool"
 
     def only_the_pools_of_before() -> bool:
@@ -105,8 +112,8 @@ def restore(cluster, admin, before: dict, crush_path: str) -> None:
     for fqdn, status in before['keys'].items():
         if admin.get(f'/api/v2/key/{fqdn}').json().get('status') != status and status != 'pre':
             admin.request('PATCH', f'/api/v2/key/{fqdn}', body={'status': status})
-    wait_for(lambda: all(o['up'] and o['in'] for o in cluster.ceph_json('osd', 'dump')['osds']), 120,
-             'every OSD up and in')
+    wait_for(osds_restored, 180, 'every OSD up, in, weight 1 and no flag of the run set', interval=3,
+             detail=lambda: cluster.ceph('osd', 'tree', check=False).stdout)
     cluster.restart_active_mgr()
 
 

@@ -125,8 +125,9 @@ def call(record: Mapping[str, Any], method: str, path_qs: str, body: bytes = b''
             conn.close()
     except MemberError:
         raise
-    except ssl.SSLError as e:
-        raise MemberError(f'{describe(record)}: TLS verification failed ({e.reason or e})')
+    except ssl.SSLError as e:       # (verify_message: e.g. "IP address mismatch, certificate is not valid for ...")
+        raise MemberError(f"{describe(record)}: TLS verification failed "
+                          f"({getattr(e, 'verify_message', None) or e.reason or e})")
     except (OSError, http.client.HTTPException, ValueError) as e:
         reason = 'no answer within %gs' % timeout if isinstance(e, TimeoutError) else (str(e) or type(e).__name__)
         raise MemberError(f'{describe(record)} is unreachable: {reason}')

@@ -14,8 +14,9 @@ Failover: each operation names how it is resumed (``Resume``: a kind in the engi
 arguments).  A new active mgr loads every unfinished request and, from the maps, lets the resumer decide: the
 change is there (no steps: success), the remaining steps are safe to run again (they run), or what is unknown
 (a ``Fail`` step saying so).  Requests submitted meanwhile are held until every loaded one is settled: a resumer
-judges from maps that no new write has changed yet.  A step that must not run twice (``Commands.write_ahead``: a pool create) is recorded
-as started in the store before it is sent, so its resumer knows whether it may have been sent.  A completion
+judges from maps that no new write has changed yet.  A step that must not run twice (``Commands.write_ahead``: a
+pool create) is recorded as started in the store before it is sent, so its resumer knows whether it may have been
+sent.  A completion
 event is emitted once: after a failover, a completion whose event is already in the log takes that event's
 outcome, and a completed request whose event did not reach the log gets it again.
 
