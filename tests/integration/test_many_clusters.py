@@ -174,8 +174,10 @@ def test_calamaris_dashboard_through_the_hub(cluster, direct, joined):
         requests = ui.get(f'/api/v2/cluster/{fsid}/request?page_size=32')
         assert requests.status_code == 200 and 'results' in requests.json()
         card = f'sumSeries(ceph.cluster.{fsid}.pool.all.num_read,ceph.cluster.{fsid}.pool.all.num_write)'
-        rendered = ui.get(f'/graphite/render/?format=json-array&from=-1d&target={card}')
-        assert rendered.status_code == 200 and rendered.json()['targets'] == [card], rendered.content[:300]
+        url = f'/graphite/render/?format=json-array&from=-1d&target={card}'
+        # (a new cluster's first sample may come before its PG stats: the series then appear a sample later)
+        wait_for(lambda: (lambda r: r.status_code == 200 and r.json()['targets'] == [card])(ui.get(url)), 90,
+                 f'the IOPS card of {fsid}', interval=2, detail=lambda: str(ui.get(url).content[:300]))
     member_osds = direct.get(f'/api/v1/cluster/{joined.fsid}/osd').json()['osds']
     via_hub = ui.get(f'/api/v1/cluster/{joined.fsid}/osd').json()['osds']
     assert [(o['osd'], o['fqdn']) for o in via_hub] == [(o['osd'], o['fqdn']) for o in member_osds]
