@@ -22,7 +22,11 @@ def event(when: str, message: str) -> Dict[str, Any]:
 
 
 class FakeMember:
-    """A calamari_api on loopback answering canned JSON per path (with ETags, 304s and a request log)."""
+    """A calamari_api on loopback answering canned JSON per path (with ETags, 304s and a request log).  It speaks
+    HTTP/1.1 with keep-alive, as CherryPy does, and counts the connections it accepted (``peers``); with
+    ``close_after`` it closes a connection after that many answers on it, without saying so (as a server's idle
+    timeout would); methods in ``hang_up`` get no answer (the connection is closed); with ``barrier``, each
+    request waits there for the others."""
 
     def __init__(self) -> None:
         self.routes: Dict[str, Tuple[int, Any]] = {
@@ -37,9 +41,22 @@ class FakeMember:
                                              for s in range(25, 0, -1)]
         self.log: List[Tuple[str, str, Dict[str, str], bytes]] = []
         self.delay = 0.0
+        self.peers = 0
+        self.close_after = 0
+        self.hang_up: Tuple[str, ...] = ()
+        self.barrier: Optional[threading.Barrier] = None
+        self.lock = threading.Lock()
         member = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def setup(self) -> None:
+                super().setup()
+                self.answered = 0
+                with member.lock:
+                    member.peers += 1
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -56,8 +73,16 @@ class FakeMember:
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length) if length else b''
                 member.log.append((self.command, self.path, dict(self.headers), body))
+                if self.command in member.hang_up:
+                    self.close_connection = True
+                    return
+                if member.barrier:
+                    member.barrier.wait(timeout=10)
                 if member.delay:
                     time.sleep(member.delay)
+                self.answered += 1
+                if member.close_after and self.answered >= member.close_after:
+                    self.close_connection = True
                 if self.headers.get('Authorization') != f'Bearer {TOKEN}':
                     return self.send(401, {'detail': 'Invalid token.'})
                 path, _, query = self.path.partition('?')
