@@ -7,7 +7,8 @@ PEM when one was given.  Every call has a bounded time (``MEMBER_TIMEOUT``); a m
 marked lost (an event), probed every ``PROBE_INTERVAL`` seconds, and marked back (an event) when it answers.
 
 GET answers with an ETag are kept per (member, URL, Host) and asked again with ``If-None-Match``: a member that
-has not changed answers a bodiless 304, so polling the hub does not multiply the members' work.
+has not changed answers a bodiless 304, so polling the hub does not multiply the members' work.  Reads go over
+connections kept alive per member (member_http.Connections), forgotten when a member is added again or removed.
 """
 import json
 import logging
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
-from .member_http import MEMBER_TIMEOUT, MemberError, call, describe, tls_context
+from .member_http import MEMBER_TIMEOUT, Connections, MemberError, describe, tls_context
 
 if TYPE_CHECKING:
     from .events import EventLog
@@ -74,12 +75,13 @@ class Members:
     """The registered members, their reachability, and the calls to them."""
 
     def __init__(self, store: 'KVStore', events: 'EventLog', clock: Callable[[], float] = time.time,
-                 caller: Callable[..., Tuple[int, Any, bytes]] = call,
-                 probe_interval: float = PROBE_INTERVAL) -> None:
+                 caller: Optional[Callable[..., Tuple[int, Any, bytes]]] = None,
+                 probe_interval: float = PROBE_INTERVAL, connections: Optional[Connections] = None) -> None:
         self._store = store
         self._events = events
         self._clock = clock
-        self._call = caller
+        self.connections = connections or Connections()
+        self._call = caller or self.connections.call
         self._probe_interval = probe_interval
         self._lock = threading.Lock()
         self._records: Dict[str, Dict[str, Any]] = {}
@@ -153,12 +155,17 @@ class Members:
             self._records[fsid] = record
             self._reachable[fsid] = True
             self._cache = {k: v for k, v in self._cache.items() if k[0] != fsid}
+        self.connections.forget(record)         # (the probe's, and those with an old token or CA)
+        if old and old['url'] != record['url']:
+            self.connections.forget(old)
         return old is None
 
     def remove(self, fsid: str) -> bool:
-        if fsid not in self._records:
+        record = self._records.get(fsid)
+        if record is None:
             return False
         self._store.delete(STORE_PREFIX + fsid)
+        self.connections.forget(record)
         with self._lock:
             self._records.pop(fsid, None)
             self._reachable.pop(fsid, None)
@@ -269,9 +276,11 @@ class Members:
             self._thread.join(timeout=MEMBER_TIMEOUT * 2)
         if self._pool:
             self._pool.shutdown(wait=False)
+        self.connections.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._probe_interval):
+            self.connections.close_expired()
             try:
                 self.probe_all()
             except Exception:
