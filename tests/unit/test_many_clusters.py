@@ -2,8 +2,10 @@
 fsid forwarded to it, merged lists, a lost member.  The member is a fake calamari_api on loopback."""
 import hashlib
 import json
+import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -11,6 +13,7 @@ import pytest
 
 from calamari_api import hub as hub_module
 from calamari_api.hub import (MISSING_HEADER, Head, merge_keys, merge_newest_first, merge_servers, page_window)
+from calamari_api import member_http
 from calamari_api.members import MemberError, normalize_url, parse_member_input
 
 MEMBER_FSID = '7b1d2c3e-0000-4000-8000-0000000000aa'
@@ -22,9 +25,13 @@ def event(when: str, message: str) -> Dict[str, Any]:
 
 
 class FakeMember:
-    """A calamari_api on loopback answering canned JSON per path (with ETags, 304s and a request log)."""
+    """A calamari_api on loopback answering canned JSON per path (with ETags, 304s and a request log).  It speaks
+    HTTP/1.1 with keep-alive, as CherryPy does, and counts the connections it accepted (``peers``).  With
+    ``close_after`` it closes a connection after that many answers on it, without saying so (as a server's idle
+    timeout would); ``extra_headers`` go with each answer; methods in ``hang_up`` get no answer (the connection is
+    closed); with ``barrier``, each request waits there for the others; with ``tls`` (a server context), HTTPS."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None) -> None:
         self.routes: Dict[str, Tuple[int, Any]] = {
             '/api/v2/cluster': (200, [{'id': MEMBER_FSID, 'name': 'backup', 'update_time': 'x'}]),
             '/api/v2/server': (200, [{'fqdn': 'b.example', 'hostname': 'b', 'managed': True,
@@ -37,9 +44,23 @@ class FakeMember:
                                              for s in range(25, 0, -1)]
         self.log: List[Tuple[str, str, Dict[str, str], bytes]] = []
         self.delay = 0.0
+        self.peers = 0
+        self.close_after = 0
+        self.extra_headers: Dict[str, str] = {}
+        self.hang_up: Tuple[str, ...] = ()
+        self.barrier: Optional[threading.Barrier] = None
+        self.lock = threading.Lock()
         member = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def setup(self) -> None:
+                super().setup()
+                self.answered = 0
+                with member.lock:
+                    member.peers += 1
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -56,8 +77,16 @@ class FakeMember:
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length) if length else b''
                 member.log.append((self.command, self.path, dict(self.headers), body))
+                if self.command in member.hang_up:
+                    self.close_connection = True
+                    return
+                if member.barrier:
+                    member.barrier.wait(timeout=10)
                 if member.delay:
                     time.sleep(member.delay)
+                self.answered += 1
+                if member.close_after and self.answered >= member.close_after:
+                    self.close_connection = True
                 if self.headers.get('Authorization') != f'Bearer {TOKEN}':
                     return self.send(401, {'detail': 'Invalid token.'})
                 path, _, query = self.path.partition('?')
@@ -80,13 +109,17 @@ class FakeMember:
                 self.send_header('Content-Type', 'application/json')
                 self.send_header('Content-Length', str(len(body)))
                 self.send_header('X-Private', 'not passed on')
+                for name, value in member.extra_headers.items():
+                    self.send_header(name, value)
                 if status == 200:
                     self.send_header('ETag', etag)
                 self.end_headers()
                 self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.url = f'http{"s" if tls else ""}://127.0.0.1:{self.server.server_address[1]}'
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -285,6 +318,142 @@ def test_a_slow_or_stopped_member_is_a_503_naming_it(client, joined, services):
     assert services.members.reachable(MEMBER_FSID)
     assert services.events.events()[0].message.startswith("Regained contact with cluster 'backup'")
     assert client.get(f'/api/v2/cluster/{MEMBER_FSID}/osd').status_code == 404
+
+
+# -- kept-alive connections to a member ------------------------------------------------------------
+
+OSD_PATH = f'/api/v2/cluster/{MEMBER_FSID}/osd'
+
+
+def test_forwarded_reads_reuse_one_connection(client, services, joined):
+    joined.routes[OSD_PATH] = (200, [{'id': 0}])
+    before = joined.peers
+    for _ in range(3):              # a 200, then two conditional GETs the member answers with a bodiless 304
+        assert client.get(OSD_PATH).status_code == 200
+    assert client.get(f'/api/v2/cluster/{MEMBER_FSID}/nothing').status_code == 404
+    assert joined.peers == before + 1
+    assert services.members.connections.idle(services.members.get(MEMBER_FSID)) == 1
+
+
+def test_a_forwarded_write_gets_a_new_connection_and_is_never_retried(client, joined):
+    joined.routes[OSD_PATH] = (200, [{'id': 0}])
+    assert client.get(OSD_PATH).status_code == 200
+    before = joined.peers
+    assert client.post(f'/api/v2/cluster/{MEMBER_FSID}/pool', {'name': 'p'}).status_code == 202
+    assert joined.peers == before + 1
+    joined.hang_up = ('POST',)
+    posts = sum(1 for entry in joined.log if entry[0] == 'POST')
+    assert client.post(f'/api/v2/cluster/{MEMBER_FSID}/pool', {'name': 'p'}).status_code == 503
+    assert sum(1 for entry in joined.log if entry[0] == 'POST') == posts + 1
+    assert joined.peers == before + 2
+
+
+def test_a_member_closing_an_idle_connection_costs_one_retry(client, services, joined):
+    joined.routes[OSD_PATH] = (200, [{'id': 0}])
+    joined.close_after = 1          # the member closes each connection after its answer, without saying so
+    assert client.get(OSD_PATH).status_code == 200
+    before, asked = joined.peers, len(joined.log)
+    assert client.get(OSD_PATH).status_code == 200
+    assert joined.peers == before + 1 and len(joined.log) == asked + 1     # the kept one was closed: a new one
+    assert services.members.reachable(MEMBER_FSID)
+    # A read the member hangs up on is asked once more, on a new connection, and no more
+    joined.close_after = 0
+    assert client.get(OSD_PATH).status_code == 200
+    joined.hang_up = ('GET',)
+    before, asked = joined.peers, len(joined.log)
+    assert client.get(OSD_PATH).status_code == 503
+    assert joined.peers == before + 1 and len(joined.log) == asked + 2
+
+
+def test_at_most_four_idle_connections_per_member(services, joined):
+    members, record = services.members, services.members.get(MEMBER_FSID)
+    before = joined.peers
+    joined.barrier = threading.Barrier(6)       # six reads at once: six connections
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda n: members.request(MEMBER_FSID, 'GET', f'/api/v2/key?n={n}').status,
+                                 range(6)))
+    assert statuses == [200] * 6 and joined.peers == before + 6
+    assert members.connections.idle(record) == member_http.MAX_IDLE == 4
+    joined.barrier = None
+    for n in range(6):
+        members.request(MEMBER_FSID, 'GET', f'/api/v2/key?n={n}')
+    assert joined.peers == before + 6
+
+
+def test_an_idle_connection_older_than_five_seconds_is_not_reused(member, clock):
+    connections = member_http.Connections(clock=clock)
+    record = {'url': member.url, 'token': TOKEN, 'fsid': MEMBER_FSID, 'name': 'backup'}
+    assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+    clock.advance(member_http.IDLE_TIMEOUT - 0.1)
+    assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+    assert member.peers == 1
+    clock.advance(member_http.IDLE_TIMEOUT + 0.1)
+    assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+    assert member.peers == 2 and connections.idle(record) == 1
+    clock.advance(member_http.IDLE_TIMEOUT + 0.1)
+    connections.close_expired()                 # what the members' prober does each round
+    assert connections.idle(record) == 0
+    assert connections.call(record, 'POST', '/api/v2/pool', b'{}')[0] == 202
+    assert member.peers == 3
+    connections.close()
+    assert connections.idle(record) == 0
+
+
+def test_only_answers_read_to_their_end_keep_their_connection(member, monkeypatch):
+    connections = member_http.Connections()
+    record = {'url': member.url, 'token': TOKEN}
+    member.extra_headers = {'Connection': 'close'}
+    for peers in (1, 2):
+        assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+        assert member.peers == peers and connections.idle(record) == 0
+    member.extra_headers = {}
+    assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+    assert connections.idle(record) == 1
+    monkeypatch.setattr(member_http, 'MAX_ANSWER_BYTES', 10)
+    with pytest.raises(MemberError, match='answered more than 10 bytes'):
+        connections.call(record, 'GET', '/api/v2/cluster')
+    assert member.peers == 3 and connections.idle(record) == 0     # (the kept one, closed)
+
+
+def test_cluster_add_and_rm_forget_the_members_connections(module, client, services, joined):
+    joined.routes[OSD_PATH] = (200, [{'id': 0}])
+    assert client.get(OSD_PATH).status_code == 200
+    record = services.members.get(MEMBER_FSID)
+    assert services.members.connections.idle(record) == 1
+    assert command(module, 'cluster-add', TOKEN + '\n', url=joined.url).retval == 0      # (its probe's too)
+    assert services.members.connections.idle(record) == 0
+    before = joined.peers
+    assert client.get(OSD_PATH).status_code == 200
+    assert joined.peers == before + 1 and services.members.connections.idle(record) == 1
+    assert command(module, 'cluster-rm', fsid=MEMBER_FSID).retval == 0
+    assert services.members.connections.idle(record) == 0
+
+
+def test_kept_alive_over_verified_tls(tmp_path, monkeypatch):
+    from tests.unit.test_auth_tls import make_pem
+    cert, key = make_pem(tmp_path, 'calamari-api')
+    (tmp_path / 'member.pem').write_text(cert + key)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(str(tmp_path / 'member.pem'))
+    fake = FakeMember(tls=server_context)
+    made: List[Optional[str]] = []
+    original = member_http.tls_context
+    monkeypatch.setattr(member_http, 'tls_context', lambda ca: made.append(ca) or original(ca))
+    try:
+        connections = member_http.Connections()
+        record = {'url': fake.url, 'token': TOKEN, 'ca': cert, 'tls_name': 'calamari-api'}
+        for _ in range(3):
+            assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+        connections.forget(record)
+        assert connections.call(record, 'GET', '/api/v2/cluster')[0] == 200
+        assert fake.peers == 2 and made == [cert]           # one TLS context for the CA
+        assert member_http.call(record, 'GET', '/api/v2/cluster')[0] == 200     # (a connection and context of its own)
+        assert fake.peers == 3 and made == [cert, cert]
+        with pytest.raises(MemberError, match='TLS verification failed'):
+            connections.call(dict(record, tls_name='elsewhere'), 'GET', '/api/v2/cluster')
+        connections.close()
+    finally:
+        fake.stop()
 
 
 # -- merged lists ---------------------------------------------------------------------------------

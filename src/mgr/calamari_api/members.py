@@ -7,9 +7,9 @@ PEM when one was given.  Every call has a bounded time (``MEMBER_TIMEOUT``); a m
 marked lost (an event), probed every ``PROBE_INTERVAL`` seconds, and marked back (an event) when it answers.
 
 GET answers with an ETag are kept per (member, URL, Host) and asked again with ``If-None-Match``: a member that
-has not changed answers a bodiless 304, so polling the hub does not multiply the members' work.
+has not changed answers a bodiless 304, so polling the hub does not multiply the members' work.  Reads go over
+connections kept alive per member (member_http.Connections), forgotten when a member is added again or removed.
 """
-import http.client
 import json
 import logging
 import ssl
@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
+from .member_http import MEMBER_TIMEOUT, Connections, MemberError, describe, tls_context
+
 if TYPE_CHECKING:
     from .events import EventLog
     from .store import KVStore
@@ -26,17 +28,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STORE_PREFIX = 'member/'
-MEMBER_TIMEOUT = 3.0            # seconds for a connection, and for each read of an answer
 PROBE_INTERVAL = 5.0            # seconds between two probes of each member
-MAX_ANSWER_BYTES = 64 * 1024 * 1024
 MAX_CACHED = 2048               # conditional-GET entries kept (all members together)
 MERGE_FRESH = 1.0               # seconds a member's answer serves merged lists without asking it again
 MAX_MEMBERS = 64
 PASSED_HEADERS = ('Content-Type', 'ETag', 'Location', 'Retry-After', 'Vary')
-
-
-class MemberError(Exception):
-    """The member could not be asked or did not answer in time (the message names it)."""
 
 
 class Answer(NamedTuple):
@@ -75,79 +71,17 @@ def normalize_url(url: str) -> str:
     return f'{parts.scheme}://{parts.netloc}{parts.path.rstrip("/")}'
 
 
-class _VerifiedHTTPS(http.client.HTTPSConnection):
-    """HTTPS whose certificate is checked against ``tls_name`` (the certificate's name, when it is not the URL's
-    host, e.g. ``calamari-api`` for create-self-signed-cert's certificate)."""
-
-    def __init__(self, host: str, port: Optional[int], timeout: float, context: ssl.SSLContext,
-                 tls_name: str) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
-        self._tls_name = tls_name
-
-    def connect(self) -> None:
-        http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tls_name or self.host)
-
-
-def tls_context(ca_pem: Optional[str]) -> ssl.SSLContext:
-    """Verifying TLS: against ``ca_pem`` when given, else the system's trust store."""
-    context = ssl.create_default_context(cadata=ca_pem) if ca_pem else ssl.create_default_context()
-    return context
-
-
-def call(record: Mapping[str, Any], method: str, path_qs: str, body: bytes = b'',
-         headers: Optional[Mapping[str, str]] = None, timeout: float = MEMBER_TIMEOUT) -> Tuple[int, Any, bytes]:
-    """One HTTP exchange with a member (``path_qs`` is below its URL): (status, the answer's header map, body).
-    MemberError (naming the member) when it cannot be reached or its TLS certificate does not check."""
-    parts = urlsplit(record['url'])
-    try:
-        if parts.scheme == 'https':
-            conn: http.client.HTTPConnection = _VerifiedHTTPS(
-                parts.hostname, parts.port, timeout, tls_context(record.get('ca')), record.get('tls_name') or '')
-        else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
-        try:
-            conn.putrequest(method, parts.path + path_qs, skip_host=True, skip_accept_encoding=True)
-            sent = dict(headers or {})
-            sent.setdefault('Host', parts.netloc)
-            sent['Authorization'] = f'Bearer {record["token"]}'
-            if body or method not in ('GET', 'HEAD', 'OPTIONS', 'DELETE'):
-                sent['Content-Length'] = str(len(body))
-            for name, value in sent.items():
-                conn.putheader(name, value)
-            conn.endheaders(body or None)
-            response = conn.getresponse()
-            data = response.read(MAX_ANSWER_BYTES + 1)
-            if len(data) > MAX_ANSWER_BYTES:
-                raise MemberError(f'{describe(record)} answered more than {MAX_ANSWER_BYTES} bytes')
-            return response.status, response.headers, data
-        finally:
-            conn.close()
-    except MemberError:
-        raise
-    except ssl.SSLError as e:       # (verify_message: e.g. "IP address mismatch, certificate is not valid for ...")
-        raise MemberError(f"{describe(record)}: TLS verification failed "
-                          f"({getattr(e, 'verify_message', None) or e.reason or e})")
-    except (OSError, http.client.HTTPException, ValueError) as e:
-        reason = 'no answer within %gs' % timeout if isinstance(e, TimeoutError) else (str(e) or type(e).__name__)
-        raise MemberError(f'{describe(record)} is unreachable: {reason}')
-
-
-def describe(record: Mapping[str, Any]) -> str:
-    name = record.get('name') or '?'
-    return f"cluster {name} ({record.get('fsid') or '?'}) at {record['url']}"
-
-
 class Members:
     """The registered members, their reachability, and the calls to them."""
 
     def __init__(self, store: 'KVStore', events: 'EventLog', clock: Callable[[], float] = time.time,
-                 caller: Callable[..., Tuple[int, Any, bytes]] = call,
-                 probe_interval: float = PROBE_INTERVAL) -> None:
+                 caller: Optional[Callable[..., Tuple[int, Any, bytes]]] = None,
+                 probe_interval: float = PROBE_INTERVAL, connections: Optional[Connections] = None) -> None:
         self._store = store
         self._events = events
         self._clock = clock
-        self._call = caller
+        self.connections = connections or Connections()
+        self._call = caller or self.connections.call
         self._probe_interval = probe_interval
         self._lock = threading.Lock()
         self._records: Dict[str, Dict[str, Any]] = {}
@@ -221,12 +155,17 @@ class Members:
             self._records[fsid] = record
             self._reachable[fsid] = True
             self._cache = {k: v for k, v in self._cache.items() if k[0] != fsid}
+        self.connections.forget(record)         # (the probe's, and those with an old token or CA)
+        if old and old['url'] != record['url']:
+            self.connections.forget(old)
         return old is None
 
     def remove(self, fsid: str) -> bool:
-        if fsid not in self._records:
+        record = self._records.get(fsid)
+        if record is None:
             return False
         self._store.delete(STORE_PREFIX + fsid)
+        self.connections.forget(record)
         with self._lock:
             self._records.pop(fsid, None)
             self._reachable.pop(fsid, None)
@@ -337,9 +276,11 @@ class Members:
             self._thread.join(timeout=MEMBER_TIMEOUT * 2)
         if self._pool:
             self._pool.shutdown(wait=False)
+        self.connections.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._probe_interval):
+            self.connections.close_expired()
             try:
                 self.probe_all()
             except Exception:
