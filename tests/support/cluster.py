@@ -161,7 +161,14 @@ class RealCluster:
                base: Optional[str] = None) -> HttpClient:
         client = HttpClient(base or self.url)
         if login:
-            response = client.login(username or self.admin['username'], password or self.admin['password'])
+            try:
+                response = client.login(username or self.admin['username'], password or self.admin['password'])
+            except OSError:
+                # the mgr went away under the login: Pacific 16.2.15's mgr can abort just after it activates (a
+                # respawn: `mgr module enable`, `mgr fail`; see tools/supervise), and its supervisor starts it again
+                self.wait_api(120, base)
+                client = HttpClient(base or self.url)
+                response = client.login(username or self.admin['username'], password or self.admin['password'])
             assert response.status_code == 200, response.content
         return client
 
