@@ -1,14 +1,16 @@
 """The floor inside ceph-mgr: bare cheroot in the mgr's own Python and process, with calamari_api's thread count
-and server settings (``floor.BenchFloor``); ``GET /<n>`` answers n bytes.  Option ``port`` (0: off)."""
+and server settings (``floor.BenchFloor``); ``GET /<n>`` answers n bytes.  Option ``port`` (0: off).  Also the
+command ``calamari-bench option-cost`` (``option_cost.report``, run by bench/option-cost)."""
 import logging
 import threading
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from mgr_module import MgrModule, Option
 
 from calamari_api.web.server import ServerConfigError
 
 from .floor import BenchFloor
+from .option_cost import report
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 3.0
@@ -20,6 +22,10 @@ class Module(MgrModule):
         Option(name='port', type='int', default=0, min=0, max=65535, desc='serve the floor on this port (0: off)'),
         Option(name='addr', type='str', default='::', desc='address to listen on'),
     ]
+
+    COMMANDS = [{'cmd': 'calamari-bench option-cost name=threads,type=CephInt,range=1|64,req=false '
+                        'name=count,type=CephInt,range=1|1000000,req=false',
+                 'desc': 'time reading a calamari_api option from threads at once (bench/option-cost)', 'perm': 'r'}]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +57,11 @@ class Module(MgrModule):
             log.error('%s', e)
             return None
         return floor
+
+    def handle_command(self, inbuf: str, cmd: Dict[str, Any]) -> Tuple[int, str, str]:
+        if cmd.get('prefix') != 'calamari-bench option-cost':
+            return -22, '', f"unknown command {cmd.get('prefix')!r}"
+        return 0, report(self, int(cmd.get('threads') or 1), int(cmd.get('count') or 20000)), ''
 
     def config_notify(self) -> None:
         self._restart.set()

@@ -96,6 +96,28 @@ class FrozenList(list):
         return [copy.deepcopy(v, memo) for v in self]
 
 
+class Options(dict):
+    """A module's options: a change calls ``changed()``, as ceph-mgr calls the module's ``config_notify``."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        super().__init__()
+        self._changed = changed
+
+    def _notifying(name: str) -> Any:       # type: ignore[misc]
+        def method(self: 'Options', *args: Any, **kwargs: Any) -> Any:
+            result = getattr(dict, name)(self, *args, **kwargs)
+            self._changed()
+            return result
+        return method
+
+    __setitem__ = _notifying('__setitem__')
+    __delitem__ = _notifying('__delitem__')
+    update = _notifying('update')
+    pop = _notifying('pop')
+    setdefault = _notifying('setdefault')
+    clear = _notifying('clear')
+
+
 def freeze(value: Any) -> Any:
     if isinstance(value, dict):
         return FrozenDict((k, freeze(v)) for k, v in value.items())
@@ -111,7 +133,7 @@ class FakeBaseMgrModule:
     def __init__(self, py_modules_ptr: Any = None, this_ptr: Any = None) -> None:
         self.maps: Dict[str, Any] = copy.deepcopy(load_fixture())
         self.store: Dict[str, str] = {}
-        self.options: Dict[str, Any] = {}
+        self.options: Dict[str, Any] = Options(self._options_changed)
         self.sent_commands: List[Tuple[str, str, Dict[str, Any], str]] = []
         self.sent_json: List[str] = []          # the commands as the mgr got them (the JSON text)
         self.command_handler: Optional[Callable[[Dict[str, Any]], Tuple[int, str, str]]] = None
@@ -176,6 +198,11 @@ class FakeBaseMgrModule:
     def _ceph_get_module_option(self, module: str, key: str, localized_prefix: str = '') -> Any:
         """This module's options by name; another module's as ``"<module>/<key>"``."""
         return self.options.get(key if module == self.module_name else f'{module}/{key}')
+
+    def _options_changed(self) -> None:
+        notify = getattr(self, 'config_notify', None)
+        if notify is not None:
+            notify()
 
     def _ceph_set_module_option(self, module: str, key: str, val: Any) -> None:
         self.options[key] = val

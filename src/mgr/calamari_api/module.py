@@ -11,6 +11,7 @@ from mgr_module import MgrModule, MgrStandbyModule, NotifyType, Option
 from . import admin_commands  # noqa: F401  (registers the CLI commands)
 from .restful import cli as restful_cli  # noqa: F401  (registers restful's key commands)
 from .compat import CLICommand
+from .option_cache import OptionCache
 from .web.server import DEFAULT_TLS_CIPHERS, DEFAULT_TLS_MIN_VERSION, TLS_VERSIONS, HttpServer, ServerConfigError, \
     TlsSettings, public_uri
 
@@ -149,6 +150,7 @@ class Module(MgrModule):
         self._restful_problem = ''      # why restful's listener is not serving, as last logged
         self._health: Dict[str, Dict[str, Any]] = {}
         self._cert_not_after: Optional[float] = None
+        self._option_cache = OptionCache(self.get_module_option)
 
     @staticmethod
     def can_run() -> Tuple[bool, str]:
@@ -167,7 +169,7 @@ class Module(MgrModule):
     def services(self) -> 'Services':
         if self._services is None:
             from .services import Services
-            self._services = Services(self, self.get_module_option)
+            self._services = Services(self, self._option_cache)
         return self._services
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -303,7 +305,9 @@ class Module(MgrModule):
             return False
 
     def config_notify(self) -> None:
-        """Options are read where they are used; only a new address, port or TLS setting needs a restart."""
+        """Options are read where they are used (kept by ``OptionCache`` until this); only a new address, port or
+        TLS setting needs a restart."""
+        self._option_cache.forget()
         if self._ready.is_set():
             self.services.history.wake()        # history_interval
             self._check_certificate()           # ssl_cert_warn_days

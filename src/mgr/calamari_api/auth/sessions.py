@@ -70,9 +70,9 @@ class Auth(Users):
 
     def session_idle_timeout(self) -> float:
         """Seconds a session may go unused (0: no idle timeout)."""
+        setting = self._option('session_idle_timeout')
         try:
-            value = float(self._option('session_idle_timeout') if self._option('session_idle_timeout') is not None
-                          else DEFAULT_SESSION_IDLE)
+            value = float(setting if setting is not None else DEFAULT_SESSION_IDLE)
         except (TypeError, ValueError):
             value = DEFAULT_SESSION_IDLE
         return max(value, 0.0)
