@@ -375,11 +375,21 @@ class Bench:
 
     @staticmethod
     def _size(url: str, headers: Dict[str, str]) -> int:
+        """The body's size, asked once more (up to 5 times) when the server closes the connection unanswered (the
+        dashboard on Tentacle did, once, right after wrk's rounds)."""
+        import http.client
         import ssl
         import urllib.request
-        request = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(request, timeout=120, context=ssl._create_unverified_context()) as response:
-            return len(response.read())
+        for attempt in range(5):
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=120, context=ssl._create_unverified_context()) as answer:
+                    return len(answer.read())
+            except (http.client.RemoteDisconnected, ConnectionResetError):
+                if attempt == 4:
+                    raise
+                time.sleep(2)
+        raise AssertionError('unreachable')
 
     def dashboard(self, duration: int, bearer: Dict[str, str]) -> None:
         c = self.cluster
