@@ -44,3 +44,16 @@ def test_a_module_that_cannot_load_says_why_and_a_failed_up_stops_its_daemons(br
                          r"\d+, in <module>\n.*\n(.*\n)?ImportError: injected by test_launcher", log), log[-3000:]
     finally:
         cluster.launcher('down', '--purge')
+
+
+def test_an_up_of_a_running_cluster_leaves_the_module_links_alone(cluster):
+    """`ceph mgr fail` then `up` (RealCluster.restart_active_mgr) runs beside the respawned mgr's imports: the links
+    it imports through stay the same files (an `up` once unlinked and linked them again, and the mgr's import of
+    `mgr_commands.py` in that moment failed: CI, Tentacle, 2026-12-07)."""
+    modules = os.path.join(cluster.dir, 'mgr-modules')
+    links = {name: os.lstat(os.path.join(modules, name)) for name in ('calamari_api', 'calamari_bench')}
+    cluster.launcher('up', '--no-install')
+    for name, before in links.items():
+        after = os.lstat(os.path.join(modules, name))
+        assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), name
+    assert not [name for name in os.listdir(modules) if name.endswith('.new')]
