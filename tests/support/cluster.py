@@ -80,7 +80,7 @@ class RealCluster:
         try:
             self.launcher('up', '--release', self.release_wanted, *(['--module-src', MODULE_SRC] if MODULE_SRC else []),
                           *extra)
-        except Exception:
+        except BaseException:       # (KeyboardInterrupt too: the tier's time limit)
             self.launcher('down')       # leave no daemons behind (the logs stay in the directory)
             raise
         self.state = json.load(open(os.path.join(self.dir, 'state.json')))
