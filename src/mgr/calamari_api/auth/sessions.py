@@ -77,17 +77,18 @@ class Auth(Users):
             value = DEFAULT_SESSION_IDLE
         return max(value, 0.0)
 
-    def _idle(self, session: Dict[str, Any], now: float) -> bool:
-        idle = self.session_idle_timeout()
+    @staticmethod
+    def _idle(session: Dict[str, Any], now: float, idle: float) -> bool:
+        """Whether the session went unused for longer than ``idle`` seconds (0: never)."""
         return idle > 0 and now - session.get('last_used', session.get('created', now)) > idle
 
     def expire_sessions(self) -> int:
         """Drop expired sessions and sessions of deleted users (memory and store); return how many."""
-        now = self._clock()
+        now, idle = self._clock(), self.session_idle_timeout()
         with self._lock:
             dead = self._pop_sessions([key for key, s in self._sessions.items()
                                        if s.get('expires', 0) <= now or s.get('user_id') not in self._users
-                                       or self._idle(s, now)])
+                                       or self._idle(s, now, idle)])
         self._delete_stored(dead)
         return len(dead)
 
@@ -157,13 +158,13 @@ class Auth(Users):
         key = self.session_key(request)
         if key is None:
             return None
-        now = self._clock()
+        now, idle = self._clock(), self.session_idle_timeout()
         with self._lock:
             session = self._sessions.get(key)
             if session is None:
                 return None
-            if session['expires'] > now and session['user_id'] in self._users and not self._idle(session, now):
-                persist = self._note_use(session, now)
+            if session['expires'] > now and session['user_id'] in self._users and not self._idle(session, now, idle):
+                persist = self._note_use(session, now, idle)
                 if persist is None:
                     return session
             else:
@@ -175,11 +176,11 @@ class Auth(Users):
         self._delete_stored(ended)
         return None
 
-    def _note_use(self, session: Dict[str, Any], now: float) -> Optional[Dict[str, Any]]:
+    @staticmethod
+    def _note_use(session: Dict[str, Any], now: float, idle: float) -> Optional[Dict[str, Any]]:
         """Record a session's use (the caller holds the lock); what to write to the store when the stored last use
         is older than a quarter of the idle timeout (1 to 15 minutes), else None: a KV write is a mon commit."""
         session['last_used'] = now
-        idle = self.session_idle_timeout()
         if idle <= 0:
             return None
         stored = session.get('stored_use', session.get('created', now))
