@@ -373,23 +373,23 @@ class Bench:
                                     f'({result["rps"]:.0f} / {peer["rps"]:.0f} req/s; p50 {result["p50"]:.1f} / '
                                     f'{peer["p50"]:.1f} ms)')
 
-    @staticmethod
-    def _size(url: str, headers: Dict[str, str]) -> int:
-        """The body's size, asked once more (up to 5 times) when the server closes the connection unanswered (the
+    @classmethod
+    def _size(cls, url: str, headers: Dict[str, str]) -> int:
+        """The body's size, asked again (for up to 20 s) when the server closes the connection unanswered (the
         dashboard on Tentacle did, once, right after wrk's rounds)."""
+        return wait_for(lambda: cls._try_size(url, headers), 20, f'an answer from {url}', interval=2)[0]
+
+    @staticmethod
+    def _try_size(url: str, headers: Dict[str, str]) -> Optional[Tuple[int]]:
         import http.client
         import ssl
         import urllib.request
-        for attempt in range(5):
-            request = urllib.request.Request(url, headers=headers)
-            try:
-                with urllib.request.urlopen(request, timeout=120, context=ssl._create_unverified_context()) as answer:
-                    return len(answer.read())
-            except (http.client.RemoteDisconnected, ConnectionResetError):
-                if attempt == 4:
-                    raise
-                time.sleep(2)
-        raise AssertionError('unreachable')
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120, context=ssl._create_unverified_context()) as answer:
+                return (len(answer.read()),)
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            return None
 
     def dashboard(self, duration: int, bearer: Dict[str, str]) -> None:
         c = self.cluster
@@ -549,10 +549,19 @@ class Bench:
             time.sleep(3)
 
     def run(self) -> None:
+        """The phases asked for; the cluster is stopped afterwards (unless --keep), also when a phase failed."""
+        c = self.cluster
+        c.up('--no-install', '--bench-module')
+        try:
+            self._phases()
+        finally:
+            if not self.opts.keep:
+                c.down()
+
+    def _phases(self) -> None:
         sizes = [int(s) for s in self.opts.sizes.split(',')]
         phases = set(self.opts.only.split(',')) if self.opts.only else set(PHASES)
         c = self.cluster
-        c.up('--no-install', '--bench-module')
         print(f'{c.state.get("ceph_version")}; cluster {c.fsid} in {c.dir}; wrk -t2; calamari_api server_threads '
               f'{self.ceph("config", "get", "mgr", "mgr/calamari_api/server_threads").stdout.strip()}')
         if 'reads' in phases:
@@ -571,8 +580,6 @@ class Bench:
         if 'memory' in phases:
             self.memory()
         print('\nsummary\n' + '\n'.join(f'  {line}' for line in self.summary))
-        if not self.opts.keep:
-            c.down()
 
 
 def main() -> int:
