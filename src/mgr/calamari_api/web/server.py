@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cheroot import server as cheroot_server
 from cheroot import wsgi
+from cheroot.makefile import StreamWriter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
 from .http import MAX_BODY_BYTES
@@ -49,10 +50,52 @@ HSTS_HEADER = ('Strict-Transport-Security', 'max-age=31536000')      # over TLS 
 PRIVATE_CACHE_HEADER = ('Cache-Control', 'private')
 
 
+class HeadHoldingWriter(StreamWriter):
+    """cheroot's socket writer, which sends each write at once, but can keep one (an answer's head) to send it with
+    the next (its body): one send instead of two per answer, and each send is a system call or two (a poll first,
+    on a socket with a timeout) that let go of the GIL, which the mgr's other threads then contend for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holding = False
+        self._held = b''
+
+    def hold_next(self) -> None:
+        self._holding = True
+
+    def write(self, val: Any, *args: Any, **kwargs: Any) -> int:
+        if self._holding:
+            self._holding, self._held = False, bytes(val)
+            return len(val)
+        if self._held:
+            val, self._held = self._held + val, b''
+        return super().write(val, *args, **kwargs)
+
+    def release(self) -> None:
+        """Send what is held (an answer without a body, or one that failed before its body)."""
+        self._holding = False
+        if self._held:
+            held, self._held = self._held, b''
+            super().write(held)
+
+
 class JsonErrorRequest(cheroot_server.HTTPRequest):
     """cheroot's request, whose own error responses are Calamari's ``{"detail": ...}`` JSON.  A request cheroot
     cannot take (a Transfer-Encoding other than chunked: 501; an HTTP version it does not speak: 505) is the
-    client's error here: 400, so that no request a client makes up is answered with a 5xx."""
+    client's error here: 400, so that no request a client makes up is answered with a 5xx.  The answer's head goes
+    out with its body (``HeadHoldingWriter``)."""
+
+    def send_headers(self) -> None:
+        if isinstance(self.conn.wfile, HeadHoldingWriter):
+            self.conn.wfile.hold_next()
+        super().send_headers()
+
+    def respond(self) -> None:
+        try:
+            super().respond()
+        finally:
+            if isinstance(self.conn.wfile, HeadHoldingWriter):
+                self.conn.wfile.release()
 
     def simple_response(self, status: Any, msg: Any = '') -> None:
         status = str(status)
@@ -247,6 +290,7 @@ class DeadlineConnection(cheroot_server.HTTPConnection):
 
     def __init__(self, server: Any, sock: Any, makefile: Any = cheroot_server.MakeFile) -> None:
         super().__init__(server, sock, makefile)
+        self.wfile = HeadHoldingWriter(sock, 'wb', self.wbufsize)
         self._arrived = bytearray()         # the next request, as far as it has arrived
         self._first_byte: Optional[float] = None
         self._handshake_done = not isinstance(sock, ssl.SSLSocket)
